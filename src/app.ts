@@ -1,0 +1,177 @@
+import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import type { FastifyInstance } from 'fastify';
+import type { HealthImplementation } from 'grpc-health-check';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config/config.js';
+import { StaticKeyAuthenticator } from './grpc/interceptors/authentication.js';
+import { interceptorChain } from './grpc/interceptors/index.js';
+import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
+import { createSidecar } from './http/sidecar.js';
+import { KeyRing } from './keys/key-ring.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMemoryStores } from './store/memory/index.js';
+import type { Stores } from './store/ports.js';
+import { connectWithRetry, createRedisClient } from './store/redis/client.js';
+import { createRedisStores } from './store/redis/index.js';
+import { TenantRegistry, type Tenant } from './tenancy/tenants.js';
+import { TokenService } from './tokens/token-service.js';
+
+/** Redis is retried this long at start before the process gives up (spec §11). */
+export const REDIS_STARTUP_DEADLINE_MS = 30_000;
+/** In-flight calls get this long to finish at shutdown before they are cancelled. */
+export const GRPC_DRAIN_MS = 10_000;
+
+export interface AppOverrides {
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  /** Shorter Redis start-up deadline (tests). */
+  readonly redisStartupDeadlineMs?: number;
+}
+
+/** A built application: servers bound on start, everything closed on stop. */
+export interface App {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly tenants: TenantRegistry;
+  readonly tokens: TokenService;
+  readonly stores: Stores;
+  /** Binds gRPC and HTTP; resolves with the bound ports (configured port 0 → a free one). */
+  start(): Promise<{ grpcPort: number; httpPort: number }>;
+  /** Graceful stop: not ready, drain gRPC (then force), close HTTP and the store. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds stores, tenants, services and servers from the config. */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+
+  if (config.tlsMode !== 'disabled') {
+    throw new Error('TOKEN_ENGINE_TLS_MODE=mtls is not available in this build; set TOKEN_ENGINE_TLS_MODE=disabled with TOKEN_ENGINE_STATIC_CALLER_KEYS');
+  }
+
+  const stores = await openStores(config, clock, log, overrides.redisStartupDeadlineMs ?? REDIS_STARTUP_DEADLINE_MS);
+  try {
+    const tenants = new TenantRegistry();
+    const defaultTenant = tenantFromConfig(config, stores, clock);
+    await defaultTenant.keys.load();
+    tenants.add(defaultTenant);
+    metrics.activeTenants.set(tenants.all().length);
+    metrics.tenantRegistryOperations.inc({ operation: 'add' });
+
+    const tokens = new TokenService({ tenants, store: stores.tokens, clock });
+    const { server, health } = createGrpcServer({
+      interceptors: interceptorChain({ metrics, authenticator: new StaticKeyAuthenticator(config.staticCallerKeys) }),
+      service: tokens,
+      log,
+      reflection: config.grpcReflection,
+      maxConnectionAgeMs: config.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
+    });
+
+    let shuttingDown = false;
+    const sidecar = createSidecar({
+      log,
+      metrics,
+      tenants,
+      defaultTenantId: defaultTenant.id,
+      jwksCacheMaxAgeSeconds: Math.floor(config.jwksCacheMaxAgeMs / 1000),
+      isShuttingDown: () => shuttingDown,
+      checks: [
+        { name: 'redis', check: () => stores.health.ping() },
+        {
+          name: 'key_availability',
+          check: async () => {
+            for (const t of tenants.all()) if (t.keys.size() === 0) throw new Error(`no signing keys available for tenant ${t.id}`);
+          },
+        },
+      ],
+    });
+
+    return {
+      log,
+      metrics,
+      tenants,
+      tokens,
+      stores,
+      start: () => startServers(config, server, health, sidecar, log),
+      stop: async () => {
+        shuttingDown = true;
+        await stopServers(server, health, sidecar, log);
+        await stores.close();
+      },
+    };
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+}
+
+async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs: number): Promise<Stores> {
+  if (config.store === 'memory') {
+    log.info('using the embedded memory store: data lives in this process only');
+    return createMemoryStores(clock);
+  }
+  if (!config.keyEncryptionKey) {
+    log.warn('TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set: signing keys are stored in Redis unencrypted; set a 32-byte base64 key in production');
+  }
+  const redis = createRedisClient(config.redis);
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  try {
+    await connectWithRetry(redis, deadlineMs);
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`redis unreachable after ${Math.round(deadlineMs / 1000)} s: ${(err as Error).message}`, { cause: err });
+  }
+  return createRedisStores(redis);
+}
+
+function tenantFromConfig(config: Config, stores: Stores, clock: Clock): Tenant {
+  const id = config.issuer;
+  return {
+    id,
+    issuer: config.issuer,
+    defaultAudience: config.audience,
+    accessTokenTtlMs: config.accessTokenTtlMs,
+    refreshTokenTtlMs: config.refreshTokenTtlMs,
+    alg: config.signingAlg,
+    keys: new KeyRing(id, config.signingAlg, { store: stores.signingKeys, clock, kek: config.keyEncryptionKey }),
+    storePolicy: { tenantId: id, revocationRetentionMs: config.refreshTokenTtlMs },
+  };
+}
+
+async function startServers(
+  config: Config,
+  server: Server,
+  health: HealthImplementation,
+  sidecar: FastifyInstance,
+  log: Logger,
+): Promise<{ grpcPort: number; httpPort: number }> {
+  const grpcPort = await bindGrpcServer(server, config.grpcAddr.host, config.grpcAddr.port, ServerCredentials.createInsecure());
+  await sidecar.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
+  const address = sidecar.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.httpAddr.port;
+  health.setStatus('', 'SERVING');
+  health.setStatus(SERVICE_NAME, 'SERVING');
+  log.info({ grpc_port: grpcPort, http_port: httpPort, tls_mode: config.tlsMode, store: config.store }, 'token-engine started');
+  return { grpcPort, httpPort };
+}
+
+async function stopServers(server: Server, health: HealthImplementation, sidecar: FastifyInstance, log: Logger): Promise<void> {
+  health.setStatus('', 'NOT_SERVING');
+  health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      log.warn('graceful gRPC stop timed out; forcing stop');
+      server.forceShutdown();
+      resolve();
+    }, GRPC_DRAIN_MS);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+  await sidecar.close();
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as protoLoader from '@grpc/proto-loader';
+import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import type { ProtoGrpcType } from '../generated/token_engine.js';
+
+/** proto/ of the package, found from both src/ (tests) and dist/ (built). */
+export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
+export const TOKEN_ENGINE_PROTO = 'token/v1/token_engine.proto';
+export const SERVICE_PATH_PREFIX = '/token.v1.TokenEngine/';
+
+/**
+ * The loader options the generated types were made with (scripts/proto-gen.mjs reads the
+ * same file). JSON names the conversion types; proto-loader wants the constructors.
+ */
+export const LOADER_OPTIONS: protoLoader.Options = loaderOptions(
+  JSON.parse(readFileSync(join(PROTO_DIR, 'loader-options.json'), 'utf8')) as Record<string, unknown>,
+);
+
+function loaderOptions(raw: Record<string, unknown>): protoLoader.Options {
+  const types: Record<string, StringConstructor | NumberConstructor> = { String, Number };
+  const options: Record<string, unknown> = { ...raw };
+  for (const field of ['longs', 'enums', 'bytes']) {
+    const name = raw[field];
+    if (typeof name === 'string') {
+      const type = types[name];
+      if (!type) throw new Error(`proto/loader-options.json: ${field} must be String or Number`);
+      options[field] = type;
+    }
+  }
+  return options as protoLoader.Options;
+}
+
+/** Loads the wire contract: the package definition (also used by reflection) and the typed package. */
+export function loadTokenEngineProto(extraFiles: string[] = []): {
+  packageDefinition: protoLoader.PackageDefinition;
+  proto: ProtoGrpcType;
+  service: ServiceDefinition;
+} {
+  const packageDefinition = protoLoader.loadSync([TOKEN_ENGINE_PROTO, ...extraFiles], {
+    ...LOADER_OPTIONS,
+    includeDirs: [PROTO_DIR, ...extraFiles.map((f) => dirname(f))],
+  });
+  const proto = loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
+  return { packageDefinition, proto, service: proto.token.v1.TokenEngine.service };
+}

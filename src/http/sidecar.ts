@@ -1,0 +1,72 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { TenantRegistry } from '../tenancy/tenants.js';
+
+/** One readiness check: resolves when healthy, rejects with a reason otherwise. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+export interface SidecarDeps {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly tenants: TenantRegistry;
+  readonly defaultTenantId: string;
+  readonly jwksCacheMaxAgeSeconds: number;
+  readonly checks: readonly ReadinessCheck[];
+  /** True once shutdown has begun: readiness answers 503. */
+  readonly isShuttingDown: () => boolean;
+}
+
+/** The HTTP sidecar: liveness, readiness, JWKS per tenant, Prometheus metrics. */
+export function createSidecar(deps: SidecarDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  app.get('/healthz/live', async (_req, reply) => reply.code(200).send());
+
+  app.get('/healthz/ready', async (_req, reply) => {
+    const failure = await firstFailure(deps);
+    if (!failure) return reply.code(200).send();
+    return reply.code(503).type('application/json').send(JSON.stringify({ status: 'unavailable', ...failure }) + '\n');
+  });
+
+  const jwks = (tenantId: string) => async (_req: unknown, reply: FastifyReply) => {
+    const tenant = deps.tenants.get(tenantId);
+    if (!tenant) return reply.code(404).type('application/json').send({ error: 'tenant not found' });
+    const set = tenant.keys.jwks();
+    deps.metrics.jwksKeyCount.set({ tenant_id: tenant.id }, set.keys.length);
+    if (set.keys.length === 0) return reply.code(503).type('application/json').send({ error: 'no signing keys available' });
+    return reply
+      .code(200)
+      .type('application/json')
+      .header('cache-control', `public, max-age=${deps.jwksCacheMaxAgeSeconds}`)
+      .send(JSON.stringify(set) + '\n');
+  };
+  app.get('/.well-known/jwks.json', (req, reply) => jwks(deps.defaultTenantId)(req, reply));
+  app.get<{ Params: { tenantId: string } }>('/tenants/:tenantId/.well-known/jwks.json', (req, reply) =>
+    jwks(req.params.tenantId)(req, reply),
+  );
+
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+  return app;
+}
+
+async function firstFailure(deps: SidecarDeps): Promise<{ failed_check: string; reason: string } | undefined> {
+  if (deps.isShuttingDown()) return { failed_check: 'shutdown', reason: 'shutting down' };
+  for (const check of deps.checks) {
+    try {
+      await check.check();
+    } catch (err) {
+      return { failed_check: check.name, reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { StoredSigningKey } from '../store/ports.js';
+
+/** Signing algorithms we issue with. */
+export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+
+/** A key ready to sign with: imported once and reused for every token (jose caches per object). */
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly createdAt: number;
+  readonly privateKey: CryptoKey;
+  /** Public JWK as published: kid kty alg use + public parameters only. */
+  readonly publicJwk: Readonly<JWK>;
+}
+
+const PUBLIC_PARAMETERS: Record<string, readonly string[]> = {
+  RSA: ['n', 'e'],
+  EC: ['crv', 'x', 'y'],
+  OKP: ['crv', 'x'],
+};
+
+/** Generates a new key pair for `alg` and its stored form. */
+export async function generateSigningKey(
+  tenantId: string,
+  alg: SigningAlg,
+  createdAt: number,
+  kek: Buffer | undefined,
+): Promise<StoredSigningKey> {
+  const { privateKey } =
+    alg === 'RS256'
+      ? await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })
+      : alg === 'ES256'
+        ? await generateKeyPair('ES256', { extractable: true })
+        : await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const kid = randomUUID();
+  const jwk = await exportJWK(privateKey);
+  return { kid, alg, createdAt, sealedPrivateKey: sealPrivateKey(JSON.stringify(jwk), tenantId, kid, kek) };
+}
+
+/** Imports a stored key for signing. Throws when it cannot be unsealed (wrong KEK). */
+export async function openSigningKey(tenantId: string, stored: StoredSigningKey, kek: Buffer | undefined): Promise<SigningKey> {
+  const alg = stored.alg as SigningAlg;
+  const jwk = JSON.parse(unsealPrivateKey(stored.sealedPrivateKey, tenantId, stored.kid, kek)) as JWK;
+  const privateKey = (await importJWK({ ...jwk, ext: false }, alg)) as CryptoKey;
+  const publicJwk: JWK = { kid: stored.kid, kty: jwk.kty, alg, use: 'sig' };
+  for (const name of PUBLIC_PARAMETERS[jwk.kty ?? ''] ?? []) {
+    (publicJwk as Record<string, unknown>)[name] = (jwk as Record<string, unknown>)[name];
+  }
+  return { kid: stored.kid, alg, createdAt: stored.createdAt, privateKey, publicJwk: Object.freeze(publicJwk) };
+}
+
+const SEALED = 'a256gcm.';
+const PLAIN = 'plain.';
+
+/**
+ * Seals a private JWK with AES-256-GCM under the key-encryption key, binding tenant and
+ * kid as associated data so a sealed key cannot be moved to another tenant or kid.
+ * Without a KEK the key is stored in the clear (the app warns loudly at start).
+ */
+export function sealPrivateKey(plaintext: string, tenantId: string, kid: string, kek: Buffer | undefined): string {
+  if (!kek) return PLAIN + Buffer.from(plaintext, 'utf8').toString('base64url');
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', kek, iv);
+  cipher.setAAD(associatedData(tenantId, kid));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `${SEALED}${iv.toString('base64url')}.${body.toString('base64url')}`;
+}
+
+/** Reverses sealPrivateKey; throws KeyUnsealError when the KEK is missing or wrong. */
+export function unsealPrivateKey(sealed: string, tenantId: string, kid: string, kek: Buffer | undefined): string {
+  if (sealed.startsWith(PLAIN)) return Buffer.from(sealed.slice(PLAIN.length), 'base64url').toString('utf8');
+  if (!sealed.startsWith(SEALED)) throw new KeyUnsealError(`signing key ${kid} has an unknown storage format`);
+  if (!kek) throw new KeyUnsealError(`signing key ${kid} is encrypted but TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set`);
+  const [ivText, bodyText] = sealed.slice(SEALED.length).split('.');
+  const iv = Buffer.from(ivText ?? '', 'base64url');
+  const body = Buffer.from(bodyText ?? '', 'base64url');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', kek, iv);
+    decipher.setAAD(associatedData(tenantId, kid));
+    decipher.setAuthTag(body.subarray(body.length - 16));
+    return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    throw new KeyUnsealError(`signing key ${kid} cannot be decrypted: TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not the key it was sealed with`);
+  }
+}
+
+/** A stored key cannot be opened: a configuration problem, fatal at start-up. */
+export class KeyUnsealError extends Error {
+  override readonly name = 'KeyUnsealError';
+}
+
+function associatedData(tenantId: string, kid: string): Buffer {
+  return Buffer.from(JSON.stringify([tenantId, kid]), 'utf8');
+}

@@ -1,0 +1,14 @@
+import type { Clock } from '../../clock.js';
+import type { Stores } from '../ports.js';
+import { MemorySigningKeyStore } from './signing-key-store.js';
+import { MemoryTokenStore } from './token-store.js';
+
+/** The embedded single-process stores (`TOKEN_ENGINE_STORE=memory`). */
+export function createMemoryStores(clock: Clock): Stores {
+  return {
+    tokens: new MemoryTokenStore(clock),
+    signingKeys: new MemorySigningKeyStore(),
+    health: { ping: async () => undefined },
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Storage ports. Two implementations pass the same contract suite
+ * (test/contract/): `redis/` for production and `memory/` for one process.
+ *
+ * Data model (doc/adr/0001-token-data-model.md):
+ * - a refresh token is stored only as the SHA-256 digest of its value;
+ * - every token belongs to a family (the chain of rotations that started with one
+ *   IssueToken); revoking or detecting reuse revokes the family with one marker;
+ * - every token gets a per-tenant issue sequence number; a bulk revocation stores a
+ *   watermark (the sequence at the time of the call) for the user, the audience or the
+ *   pair, and a token is revoked when its number is at or below a watermark that
+ *   applies to it. Revocation therefore never scans and costs the same for 1 or 10^6
+ *   matching tokens.
+ */
+
+/** What the revocation scopes of the audit trail are called (upstream names). */
+export type RevocationScope = 'token' | 'audience' | 'user' | 'user_audience';
+
+/** An audit record, stored in the same atomic step as the revocation it describes. */
+export interface RevocationAudit {
+  readonly callerIdentity: string;
+  /** First 16 hex of SHA-256 of the refresh token (scope `token`), else "". */
+  readonly tokenRef: string;
+  /** The audience (scope `audience`), the user id (`user`, `user_audience`), else "". */
+  readonly target: string;
+  readonly scope: RevocationScope;
+  /** Milliseconds since the epoch. */
+  readonly occurredAt: number;
+}
+
+/** A refresh token about to be stored. The token value itself never reaches a store. */
+export interface NewRefreshToken {
+  /** base64url SHA-256 of the token value. */
+  readonly digest: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+  readonly claims: Readonly<Record<string, string>>;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+/** A new token starting a family (IssueToken). */
+export interface NewTokenFamily extends NewRefreshToken {
+  readonly familyId: string;
+}
+
+/** What a stored, usable refresh token says about its owner. */
+export interface ActiveRefreshToken {
+  readonly subject: string;
+  readonly audiences: readonly string[];
+  readonly claims: Readonly<Record<string, string>>;
+}
+
+/**
+ * The outcome of presenting a refresh token.
+ * `reused`: the token had already been rotated; its family is now revoked.
+ */
+export type PresentOutcome =
+  | { readonly kind: 'active'; readonly token: ActiveRefreshToken }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'revoked' }
+  | { readonly kind: 'reused' };
+
+export type RotateOutcome =
+  | { readonly kind: 'rotated' }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'revoked' }
+  | { readonly kind: 'reused' };
+
+/** Per-tenant settings a store needs to bound what it keeps. */
+export interface TenantStorePolicy {
+  readonly tenantId: string;
+  /**
+   * How long revocation markers must live: the longest refresh-token lifetime any
+   * token of the tenant can have.
+   */
+  readonly revocationRetentionMs: number;
+}
+
+/** Refresh tokens, their families and revocations of one store. */
+export interface TokenStore {
+  /** Stores the first token of a new family. */
+  issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void>;
+  /**
+   * Looks a presented token up for refresh. A token that was already rotated revokes
+   * its family (reuse detection) and answers `reused`.
+   */
+  present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome>;
+  /**
+   * Atomically consumes the presented token and stores its successor in the same
+   * family with the same subject and audiences. Re-checks everything `present`
+   * checked: of concurrent rotations of one token exactly one answers `rotated`.
+   */
+  rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome>;
+  /** Revokes the token's family. Unknown or already revoked tokens are not an error. */
+  revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void>;
+  /** Revokes every token of the user issued up to now. */
+  revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void>;
+  /** Revokes every token issued up to now that names the audience. */
+  revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void>;
+  /** Revokes every token of the user issued up to now that names the audience. */
+  revokeUserAudience(policy: TenantStorePolicy, userId: string, audience: string, audit: RevocationAudit): Promise<void>;
+  /** The tenant's most recent audit records, newest last (at most `count`). */
+  recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]>;
+}
+
+/** A signing key as kept in the store: the private key is an opaque sealed blob. */
+export interface StoredSigningKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly createdAt: number;
+  /** The private JWK, serialised (and sealed when a key-encryption key is set). */
+  readonly sealedPrivateKey: string;
+}
+
+/** Signing keys shared by every replica. */
+export interface SigningKeyStore {
+  /**
+   * Returns the tenant's keys; when it has none, stores `candidate` first. Two replicas
+   * starting together therefore end up with the same single key.
+   */
+  loadOrCreate(tenantId: string, candidate: StoredSigningKey): Promise<StoredSigningKey[]>;
+  /** The tenant's keys, or an empty list. */
+  list(tenantId: string): Promise<StoredSigningKey[]>;
+}
+
+/** Liveness of the backing store, for readiness. */
+export interface StoreHealth {
+  ping(): Promise<void>;
+}
+
+/** Everything the application needs from one storage backend. */
+export interface Stores {
+  readonly tokens: TokenStore;
+  readonly signingKeys: SigningKeyStore;
+  readonly health: StoreHealth;
+  close(): Promise<void>;
+}

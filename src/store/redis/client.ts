@@ -1,0 +1,102 @@
+import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { storeUnavailable } from '../../errors.js';
+
+/** Where Redis is and how to reach it (the `redis` part of Config). */
+export interface RedisConnectionSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly db: number;
+  readonly tls: boolean;
+  readonly clusterNodes?: readonly { host: string; port: number }[] | undefined;
+  readonly sentinels?: readonly { host: string; port: number }[] | undefined;
+  readonly sentinelMaster?: string | undefined;
+}
+
+/** A standalone, Sentinel-managed or Cluster connection: the same command API. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Request-path settings: fail fast instead of queueing while Redis is away, so a
+ * caller gets UNAVAILABLE within a second or two rather than a hang.
+ */
+const REQUEST_PATH: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2_000,
+  commandTimeout: 2_000,
+  enableAutoPipelining: true,
+  retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+  lazyConnect: true,
+};
+
+/** Builds (but does not connect) the client for the configured topology. */
+export function createRedisClient(settings: RedisConnectionSettings): RedisClient {
+  const auth = {
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(settings.tls ? { tls: {} } : {}),
+  };
+  if (settings.clusterNodes && settings.clusterNodes.length > 0) {
+    return new Cluster(
+      settings.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
+      {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+        scaleReads: 'master',
+        redisOptions: { ...REQUEST_PATH, ...auth },
+      },
+    );
+  }
+  if (settings.sentinels && settings.sentinels.length > 0) {
+    return new Redis({
+      ...REQUEST_PATH,
+      ...auth,
+      sentinels: settings.sentinels.map((n) => ({ host: n.host, port: n.port })),
+      name: settings.sentinelMaster ?? 'mymaster',
+      db: settings.db,
+    });
+  }
+  return new Redis({ ...REQUEST_PATH, ...auth, host: settings.host, port: settings.port, db: settings.db });
+}
+
+/** Connects, retrying until `deadlineMs` has passed; rejects with the last error. */
+export async function connectWithRetry(client: RedisClient, deadlineMs: number, sleep = defaultSleep): Promise<void> {
+  const giveUpAt = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      if (client.status === 'wait' || client.status === 'end' || client.status === 'close') await client.connect();
+      await client.ping();
+      return;
+    } catch (err) {
+      if (Date.now() >= giveUpAt) throw err;
+      await sleep(Math.min(2_000, Math.max(0, giveUpAt - Date.now())));
+    }
+  }
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|BUSY|NOREPLICAS)\b/;
+
+/**
+ * True when an error means "Redis is not reachable or not serving right now"
+ * (retryable: UNAVAILABLE), false when Redis answered with an error (a bug: INTERNAL).
+ */
+export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof ReplyError) return TRANSIENT_REPLY.test((err as Error).message);
+  return err instanceof Error;
+}
+
+/** Runs a Redis operation, turning "Redis is away" into the retryable store error. */
+export async function guarded<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw isUnavailableError(err) ? storeUnavailable(err) : err;
+  }
+}

@@ -1,0 +1,16 @@
+import type { Stores } from '../ports.js';
+import { guarded, type RedisClient } from './client.js';
+import { RedisSigningKeyStore } from './signing-key-store.js';
+import { RedisTokenStore } from './token-store.js';
+
+/** The production stores over one Redis connection. */
+export function createRedisStores(redis: RedisClient): Stores {
+  return {
+    tokens: new RedisTokenStore(redis),
+    signingKeys: new RedisSigningKeyStore(redis),
+    health: { ping: async () => void (await guarded(() => redis.ping())) },
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

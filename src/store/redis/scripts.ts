@@ -1,0 +1,127 @@
+/**
+ * Lua scripts of the Redis token store. Each runs atomically; every key a script
+ * touches carries the tenant hash tag (the watermark and family keys are read from the
+ * token record, where the key builder wrote them at issue time).
+ *
+ * Token record (hash): sub, aud (JSON array), clm (JSON object), fam (family id),
+ * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
+ * r = revoked), rk (JSON array of the watermark keys that apply to the token).
+ */
+
+/** Shared helpers: load a live record and decide whether it is revoked. */
+const PRELUDE = `
+local function live(key, now)
+  local f = redis.call('HMGET', key, 'st', 'seq', 'exp', 'fam', 'rk')
+  if not f[1] then return nil end
+  if tonumber(f[3]) <= now then return nil end
+  return f
+end
+local function revoked(prefix, f)
+  if redis.call('EXISTS', prefix .. 'fr:' .. f[4]) == 1 then return true end
+  local rk = cjson.decode(f[5])
+  if #rk == 0 then return false end
+  local marks = redis.call('MGET', unpack(rk))
+  local seq = tonumber(f[2])
+  for i = 1, #rk do
+    if marks[i] and seq <= tonumber(marks[i]) then return true end
+  end
+  return false
+end
+local function revoke_family(prefix, fam, retention)
+  redis.call('SET', prefix .. 'fr:' .. fam, '1', 'PX', retention)
+end
+local function audit(prefix, maxlen, a)
+  redis.call('XADD', prefix .. 'audit', 'MAXLEN', '~', maxlen, '*',
+    'tenant_id', a[1], 'caller_identity', a[2], 'token_ref', a[3],
+    'target', a[4], 'scope', a[5], 'occurred_at', a[6])
+end
+`;
+
+/**
+ * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk.
+ * Returns the issue sequence.
+ */
+export const ISSUE = `
+local prefix = ARGV[1]
+local seq = redis.call('INCR', prefix .. 'seq')
+redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'aud', ARGV[3], 'clm', ARGV[4], 'fam', ARGV[5],
+  'seq', seq, 'iat', ARGV[6], 'exp', ARGV[7], 'st', 'a', 'rk', ARGV[8])
+redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+return seq
+`;
+
+/**
+ * KEYS[1] presented record. ARGV: prefix, now, retention.
+ * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm}.
+ */
+export const PRESENT = `${PRELUDE}
+local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local f = live(KEYS[1], now)
+if not f then return {'not_found'} end
+if f[1] == 'c' then
+  revoke_family(prefix, f[4], retention)
+  return {'reused'}
+end
+if f[1] == 'r' or revoked(prefix, f) then return {'revoked'} end
+local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm')
+return {'active', d[1], d[2], d[3]}
+`;
+
+/**
+ * KEYS[1] presented record, KEYS[2] successor record.
+ * ARGV: prefix, now, retention, clm, iat, exp.
+ * Returns {'rotated'} | {'not_found'} | {'revoked'} | {'reused'}.
+ */
+export const ROTATE = `${PRELUDE}
+local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local f = live(KEYS[1], now)
+if not f then return {'not_found'} end
+if f[1] == 'c' then
+  revoke_family(prefix, f[4], retention)
+  return {'reused'}
+end
+if f[1] == 'r' or revoked(prefix, f) then return {'revoked'} end
+redis.call('HSET', KEYS[1], 'st', 'c')
+local d = redis.call('HMGET', KEYS[1], 'sub', 'aud')
+local seq = redis.call('INCR', prefix .. 'seq')
+redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4],
+  'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
+redis.call('PEXPIREAT', KEYS[2], ARGV[6])
+return {'rotated'}
+`;
+
+/**
+ * KEYS[1] record of the token to revoke (may not exist).
+ * ARGV: prefix, retention, audit maxlen, then the six audit fields.
+ */
+export const REVOKE_TOKEN = `${PRELUDE}
+local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
+local fam = redis.call('HGET', KEYS[1], 'fam')
+if fam then
+  redis.call('HSET', KEYS[1], 'st', 'r')
+  revoke_family(prefix, fam, retention)
+end
+audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
+return 1
+`;
+
+/**
+ * KEYS[1] watermark. ARGV: prefix, retention, audit maxlen, then the six audit fields.
+ * Sets the watermark to the current issue sequence: every token issued so far is at or
+ * below it, every later one above.
+ */
+export const REVOKE_WATERMARK = `${PRELUDE}
+local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
+local seq = redis.call('GET', prefix .. 'seq') or '0'
+redis.call('SET', KEYS[1], seq, 'PX', retention)
+audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
+return 1
+`;
+
+/** KEYS[1] signing-key hash. ARGV: kid, blob. Stores the candidate only if there is no key. */
+export const LOAD_OR_CREATE_KEY = `
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return redis.call('HVALS', KEYS[1])
+`;

@@ -1,0 +1,162 @@
+import type { Clock } from '../clock.js';
+import { DomainError } from '../errors.js';
+import type { RevocationAudit, RevocationScope, TokenStore } from '../store/ports.js';
+import type { Tenant, TenantRegistry } from '../tenancy/tenants.js';
+import { signAccessToken } from './access-token.js';
+import { hasRefreshTokenShape, mintRefreshToken, newFamilyId, refreshTokenDigest, tokenRef } from './refresh-token.js';
+
+/** The response of IssueToken and RefreshToken. */
+export interface IssuedPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  /** Whole seconds until the access token expires. */
+  readonly accessTokenExpiresIn: number;
+  /** Whole seconds until the refresh token expires. */
+  readonly refreshTokenExpiresIn: number;
+}
+
+export interface IssueCommand {
+  readonly tenantId: string;
+  readonly subject: string;
+  /** Empty: the tenant's default audience. */
+  readonly audiences: readonly string[];
+  readonly claims: Readonly<Record<string, string>>;
+}
+
+export interface RefreshCommand {
+  readonly tenantId: string;
+  readonly refreshToken: string;
+  /** Empty: the claims stored when the family was issued carry over. */
+  readonly claims: Readonly<Record<string, string>>;
+}
+
+export interface TokenServiceDeps {
+  readonly tenants: TenantRegistry;
+  readonly store: TokenStore;
+  readonly clock: Clock;
+}
+
+/** Who asks for a revocation, for the audit trail. */
+export interface Caller {
+  readonly identity: string;
+}
+
+const notFound = (): DomainError => new DomainError('refresh_token_not_found', 'refresh token not found');
+
+/** The token use cases: issue, refresh with rotation, and the four revocations. */
+export class TokenService {
+  constructor(private readonly deps: TokenServiceDeps) {}
+
+  async issue(cmd: IssueCommand): Promise<IssuedPair> {
+    const tenant = this.tenant(cmd.tenantId);
+    const now = this.deps.clock.now();
+    const audiences = cmd.audiences.length > 0 ? [...cmd.audiences] : [tenant.defaultAudience];
+    const access = await signAccessToken(
+      tenant.keys.current(),
+      { issuer: tenant.issuer, subject: cmd.subject, audiences, claims: cmd.claims },
+      now,
+      tenant.accessTokenTtlMs,
+    );
+    const refresh = mintRefreshToken();
+    const expiresAt = now + tenant.refreshTokenTtlMs;
+    await this.deps.store.issue(tenant.storePolicy, {
+      digest: refresh.digest,
+      familyId: newFamilyId(),
+      subject: cmd.subject,
+      audiences,
+      claims: cmd.claims,
+      issuedAt: now,
+      expiresAt,
+    });
+    return pair(access, refresh.value, expiresAt, now);
+  }
+
+  /**
+   * Rotates a refresh token. The access token is signed before anything is written, and
+   * the rotation itself is one atomic store step: a failure anywhere leaves the presented
+   * token valid and nothing half-written.
+   */
+  async refresh(cmd: RefreshCommand): Promise<IssuedPair> {
+    const tenant = this.tenant(cmd.tenantId);
+    if (!hasRefreshTokenShape(cmd.refreshToken)) throw notFound();
+    const digest = refreshTokenDigest(cmd.refreshToken);
+    const now = this.deps.clock.now();
+    const presented = await this.deps.store.present(tenant.storePolicy, digest, now);
+    if (presented.kind !== 'active') throw refusal(presented.kind);
+
+    const claims = Object.keys(cmd.claims).length > 0 ? cmd.claims : presented.token.claims;
+    const access = await signAccessToken(
+      tenant.keys.current(),
+      { issuer: tenant.issuer, subject: presented.token.subject, audiences: presented.token.audiences, claims },
+      now,
+      tenant.accessTokenTtlMs,
+    );
+    const next = mintRefreshToken();
+    const expiresAt = now + tenant.refreshTokenTtlMs;
+    const rotated = await this.deps.store.rotate(
+      tenant.storePolicy,
+      digest,
+      { ...presented.token, claims, digest: next.digest, issuedAt: now, expiresAt },
+      now,
+    );
+    if (rotated.kind !== 'rotated') throw refusal(rotated.kind);
+    return pair(access, next.value, expiresAt, now);
+  }
+
+  /** RFC 7009: revoking an unknown or already revoked token succeeds. */
+  async revokeToken(tenantId: string, refreshToken: string, caller: Caller): Promise<void> {
+    const tenant = this.tenant(tenantId);
+    await this.deps.store.revokeToken(
+      tenant.storePolicy,
+      refreshTokenDigest(refreshToken),
+      this.audit(caller, 'token', tokenRef(refreshToken), ''),
+    );
+  }
+
+  async revokeUser(tenantId: string, userId: string, caller: Caller): Promise<void> {
+    const tenant = this.tenant(tenantId);
+    await this.deps.store.revokeUser(tenant.storePolicy, userId, this.audit(caller, 'user', '', userId));
+  }
+
+  async revokeAudience(tenantId: string, audience: string, caller: Caller): Promise<void> {
+    const tenant = this.tenant(tenantId);
+    await this.deps.store.revokeAudience(tenant.storePolicy, audience, this.audit(caller, 'audience', '', audience));
+  }
+
+  async revokeUserAudience(tenantId: string, userId: string, audience: string, caller: Caller): Promise<void> {
+    const tenant = this.tenant(tenantId);
+    await this.deps.store.revokeUserAudience(
+      tenant.storePolicy,
+      userId,
+      audience,
+      this.audit(caller, 'user_audience', '', userId),
+    );
+  }
+
+  private tenant(tenantId: string): Tenant {
+    const tenant = this.deps.tenants.get(tenantId);
+    if (!tenant) throw new DomainError('tenant_not_found', `tenant ${tenantId} not found`);
+    return tenant;
+  }
+
+  private audit(caller: Caller, scope: RevocationScope, ref: string, target: string): RevocationAudit {
+    return { callerIdentity: caller.identity, tokenRef: ref, target, scope, occurredAt: this.deps.clock.now() };
+  }
+}
+
+function refusal(kind: 'not_found' | 'revoked' | 'reused'): DomainError {
+  if (kind === 'not_found') return notFound();
+  if (kind === 'reused') {
+    return new DomainError('refresh_token_reused', 'refresh token was already used; its token family is revoked');
+  }
+  return new DomainError('refresh_token_revoked', 'refresh token revoked');
+}
+
+function pair(access: { token: string; expiresAtMs: number }, refreshToken: string, refreshExpiresAt: number, now: number): IssuedPair {
+  return {
+    accessToken: access.token,
+    refreshToken,
+    accessTokenExpiresIn: Math.max(0, Math.floor((access.expiresAtMs - now) / 1000)),
+    refreshTokenExpiresIn: Math.max(0, Math.floor((refreshExpiresAt - now) / 1000)),
+  };
+}
