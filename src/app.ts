@@ -114,9 +114,6 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
     log.info('using the embedded memory store: data lives in this process only');
     return createMemoryStores(clock);
   }
-  if (!config.keyEncryptionKey) {
-    log.warn('TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set: signing keys are stored in Redis unencrypted; set a 32-byte base64 key in production');
-  }
   const redis = createRedisClient(config.redis);
   redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
   try {
