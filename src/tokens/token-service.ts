@@ -156,7 +156,7 @@ function pair(access: { token: string; expiresAtMs: number }, refreshToken: stri
   return {
     accessToken: access.token,
     refreshToken,
-    accessTokenExpiresIn: Math.max(0, Math.floor((access.expiresAtMs - now) / 1000)),
-    refreshTokenExpiresIn: Math.max(0, Math.floor((refreshExpiresAt - now) / 1000)),
+    accessTokenExpiresIn: Math.max(0, Math.ceil((access.expiresAtMs - now) / 1000)),
+    refreshTokenExpiresIn: Math.max(0, Math.ceil((refreshExpiresAt - now) / 1000)),
   };
 }
