@@ -3,9 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import type { HealthImplementation } from 'grpc-health-check';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
-import { StaticKeyAuthenticator } from './grpc/interceptors/authentication.js';
+import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './config/caller-registry.js';
+import {
+  apiKeyAuthentication,
+  clientCertificateAuthentication,
+  StaticKeyAuthenticator,
+  type Authenticate,
+} from './grpc/interceptors/authentication.js';
 import { interceptorChain } from './grpc/interceptors/index.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
+import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar } from './http/sidecar.js';
 import { KeyRing } from './keys/key-ring.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -48,9 +55,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const log = overrides.log ?? createLogger(config.logLevel);
   const metrics = createMetrics();
 
-  if (config.tlsMode !== 'disabled') {
-    throw new Error('TOKEN_ENGINE_TLS_MODE=mtls is not available in this build; set TOKEN_ENGINE_TLS_MODE=disabled with TOKEN_ENGINE_STATIC_CALLER_KEYS');
-  }
+  // Credentials and the caller registry are read before anything connects: a bad file
+  // stops the start with a clear message.
+  const transport = await transportSecurity(config);
+  const callers = await callerRegistry(config, log);
 
   const stores = await openStores(config, clock, log, overrides.redisStartupDeadlineMs ?? REDIS_STARTUP_DEADLINE_MS);
   try {
@@ -63,7 +71,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
     const tokens = new TokenService({ tenants, store: stores.tokens, clock });
     const { server, health } = createGrpcServer({
-      interceptors: interceptorChain({ metrics, authenticator: new StaticKeyAuthenticator(config.staticCallerKeys) }),
+      interceptors: interceptorChain({
+        metrics,
+        log,
+        authenticate: transport.authenticate,
+        callers,
+        idempotency: stores.idempotency,
+        lockTtlMs: config.lockTtlMs,
+        idempotencyTtlMs: config.idempotencyTtlMs,
+      }),
       service: tokens,
       log,
       reflection: config.grpcReflection,
@@ -96,7 +112,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       tenants,
       tokens,
       stores,
-      start: () => startServers(config, server, health, sidecar, log),
+      start: () => startServers(config, server, transport.credentials, health, sidecar, log),
       stop: async () => {
         shuttingDown = true;
         await stopServers(server, health, sidecar, log);
@@ -107,6 +123,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await stores.close();
     throw err;
   }
+}
+
+/** How callers connect and prove who they are, from TOKEN_ENGINE_TLS_MODE. */
+async function transportSecurity(config: Config): Promise<{ credentials: ServerCredentials; authenticate: Authenticate }> {
+  if (config.tlsMode === 'mtls' && config.tls) {
+    return {
+      credentials: await loadServerTlsCredentials(config.tls),
+      authenticate: clientCertificateAuthentication((call) => peerCommonName(call.getAuthContext())),
+    };
+  }
+  return {
+    credentials: ServerCredentials.createInsecure(),
+    authenticate: apiKeyAuthentication(new StaticKeyAuthenticator(config.staticCallerKeys)),
+  };
+}
+
+/** The caller registry file, or everyone allowed (TLS disabled only) with a loud warning. */
+async function callerRegistry(config: Config, log: Logger): Promise<CallerRegistry> {
+  if (config.callerRegistryPath) return loadCallerRegistry(config.callerRegistryPath);
+  log.warn('no caller registry path configured; all callers are permitted for all tenants — not safe for production');
+  return ALLOW_ALL;
 }
 
 async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs: number): Promise<Stores> {
@@ -142,11 +179,12 @@ function tenantFromConfig(config: Config, stores: Stores, clock: Clock): Tenant 
 async function startServers(
   config: Config,
   server: Server,
+  credentials: ServerCredentials,
   health: HealthImplementation,
   sidecar: FastifyInstance,
   log: Logger,
 ): Promise<{ grpcPort: number; httpPort: number }> {
-  const grpcPort = await bindGrpcServer(server, config.grpcAddr.host, config.grpcAddr.port, ServerCredentials.createInsecure());
+  const grpcPort = await bindGrpcServer(server, config.grpcAddr.host, config.grpcAddr.port, credentials);
   await sidecar.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
   const address = sidecar.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpAddr.port;

@@ -134,6 +134,7 @@ export function validateRequest(schema: z.ZodType, message: unknown): { ok: true
   const issue = result.error.issues[0];
   if (!issue) return { ok: false, problem: 'request is invalid' };
   if (issue.code === 'custom') return { ok: false, problem: issue.message };
+  if (issue.code === 'unrecognized_keys') return { ok: false, problem: `${issue.keys[0] ?? 'field'} is not a field of this request` };
   const field = issue.path.map(String).join('.') || 'request';
   return { ok: false, problem: `${field} is invalid` };
 }

@@ -133,6 +133,27 @@ export interface StoreHealth {
 export interface Stores {
   readonly tokens: TokenStore;
   readonly signingKeys: SigningKeyStore;
+  readonly idempotency: IdempotencyStore;
   readonly health: StoreHealth;
   close(): Promise<void>;
+}
+
+/** What a claim on an idempotency record found. */
+export type IdempotencyClaim =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'completed'; readonly record: string };
+
+/**
+ * Idempotency records, by an opaque id (a digest: the client's key is never stored).
+ * A claim is a pending record owned by one request; it is promoted to a completed
+ * record, or released so an immediate retry can run.
+ */
+export interface IdempotencyStore {
+  /** Takes the record if absent (pending, `ttlMs`), else reports what is there. */
+  claim(id: string, owner: string, ttlMs: number): Promise<IdempotencyClaim>;
+  /** Replaces the owner's pending claim with the completed record; false if the claim was lost. */
+  complete(id: string, owner: string, record: string, ttlMs: number): Promise<boolean>;
+  /** Deletes the owner's pending claim (no-op when it is not the owner's any more). */
+  release(id: string, owner: string): Promise<void>;
 }

@@ -156,7 +156,8 @@ function pair(access: { token: string; expiresAtMs: number }, refreshToken: stri
   return {
     accessToken: access.token,
     refreshToken,
-    accessTokenExpiresIn: Math.max(0, Math.ceil((access.expiresAtMs - now) / 1000)),
-    refreshTokenExpiresIn: Math.max(0, Math.ceil((refreshExpiresAt - now) / 1000)),
+    // Whole seconds left, rounded down: never promise a moment the token is no longer valid.
+    accessTokenExpiresIn: Math.max(0, Math.floor((access.expiresAtMs - now) / 1000)),
+    refreshTokenExpiresIn: Math.max(0, Math.floor((refreshExpiresAt - now) / 1000)),
   };
 }

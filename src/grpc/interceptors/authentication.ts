@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ServerInterceptingCall, status as Status, type ServerInterceptor } from '@grpc/grpc-js';
+import {
+  ServerInterceptingCall,
+  status as Status,
+  type Metadata,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
 import { currentRequestContext } from '../../observability/context.js';
 import { firstValue, isInfrastructureMethod, reject } from './common.js';
 
@@ -31,26 +37,51 @@ function sha256(value: string): Buffer {
 }
 
 /** The API key from `x-api-key`, or from `authorization: Bearer <key>`. */
-export function presentedApiKey(metadata: import('@grpc/grpc-js').Metadata): string | undefined {
+export function presentedApiKey(metadata: Metadata): string | undefined {
   const apiKey = firstValue(metadata, 'x-api-key');
   if (apiKey !== undefined) return apiKey;
   const authorization = firstValue(metadata, 'authorization');
-  const match = authorization === undefined ? null : /^Bearer\s+(.+)$/i.exec(authorization);
+  const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return match?.[1];
 }
 
-/** Authenticates every RPC but health and reflection with a static API key. */
-export function apiKeyAuthenticationInterceptor(authenticator: StaticKeyAuthenticator): ServerInterceptor {
+/** Finds who is calling, or says why nobody could be identified. */
+export type Authenticate = (
+  metadata: Metadata,
+  call: ServerInterceptingCallInterface,
+) => { identity: string } | { problem: string };
+
+/** Static API keys (TOKEN_ENGINE_TLS_MODE=disabled). */
+export function apiKeyAuthentication(authenticator: StaticKeyAuthenticator): Authenticate {
+  return (metadata) => {
+    const identity = authenticator.identify(presentedApiKey(metadata));
+    return identity === undefined ? { problem: UNAUTHENTICATED_MESSAGE } : { identity };
+  };
+}
+
+/**
+ * mTLS (TOKEN_ENGINE_TLS_MODE=mtls): the TLS handshake already required and verified the
+ * client certificate; the identity is its subject CN, verbatim.
+ */
+export function clientCertificateAuthentication(commonName: (call: ServerInterceptingCallInterface) => string | undefined): Authenticate {
+  return (_metadata, call) => {
+    const cn = commonName(call);
+    return cn === undefined ? { problem: 'client certificate Common Name is empty' } : { identity: cn };
+  };
+}
+
+/** Authenticates every RPC but health and reflection; the identity goes into the request context. */
+export function authenticationInterceptor(authenticate: Authenticate): ServerInterceptor {
   return (descriptor, call) => {
     if (isInfrastructureMethod(descriptor.path)) return new ServerInterceptingCall(call);
     return new ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata, mdNext) => {
-            const identity = authenticator.identify(presentedApiKey(metadata));
-            if (identity === undefined) return reject(call, Status.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE);
+            const result = authenticate(metadata, call);
+            if ('problem' in result) return reject(call, Status.UNAUTHENTICATED, result.problem);
             const ctx = currentRequestContext();
-            if (ctx) ctx.callerIdentity = identity;
+            if (ctx) ctx.callerIdentity = result.identity;
             mdNext(metadata);
           },
         });

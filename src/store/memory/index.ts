@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../ports.js';
+import { MemoryIdempotencyStore } from './idempotency-store.js';
 import { MemorySigningKeyStore } from './signing-key-store.js';
 import { MemoryTokenStore } from './token-store.js';
 
@@ -8,6 +9,7 @@ export function createMemoryStores(clock: Clock): Stores {
   return {
     tokens: new MemoryTokenStore(clock),
     signingKeys: new MemorySigningKeyStore(),
+    idempotency: new MemoryIdempotencyStore(clock),
     health: { ping: async () => undefined },
     close: async () => undefined,
   };

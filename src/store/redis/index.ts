@@ -1,5 +1,6 @@
 import type { Stores } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
+import { RedisIdempotencyStore } from './idempotency-store.js';
 import { RedisSigningKeyStore } from './signing-key-store.js';
 import { RedisTokenStore } from './token-store.js';
 
@@ -8,6 +9,7 @@ export function createRedisStores(redis: RedisClient): Stores {
   return {
     tokens: new RedisTokenStore(redis),
     signingKeys: new RedisSigningKeyStore(redis),
+    idempotency: new RedisIdempotencyStore(redis),
     health: { ping: async () => void (await guarded(() => redis.ping())) },
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());

@@ -64,3 +64,11 @@ export class TenantKeys {
     return `${this.prefix}keys`;
   }
 }
+
+/**
+ * An idempotency record. Its id is a digest derived from the client's key and the
+ * request scope; it gets its own hash tag because nothing else is touched with it.
+ */
+export function idempotencyKey(id: string): string {
+  return `${ROOT}:idem:{${id}}`;
+}

@@ -125,3 +125,28 @@ if redis.call('HLEN', KEYS[1]) == 0 then
 end
 return redis.call('HVALS', KEYS[1])
 `;
+
+/**
+ * KEYS[1] idempotency record. ARGV: owner, pending ttl ms.
+ * Returns {'claimed'} | {'pending'} | {'completed', record}. A record that vanished
+ * between SET and GET cannot happen: both run in this one script.
+ */
+export const IDEMPOTENCY_CLAIM = `
+if redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'NX', 'PX', ARGV[2]) then return {'claimed'} end
+local v = redis.call('GET', KEYS[1])
+if string.sub(v, 1, 2) == 'p:' then return {'pending'} end
+return {'completed', v}
+`;
+
+/** KEYS[1] idempotency record. ARGV: owner, completed record, ttl ms. */
+export const IDEMPOTENCY_COMPLETE = `
+if redis.call('GET', KEYS[1]) ~= 'p:' .. ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
+/** KEYS[1] idempotency record. ARGV: owner. Compare-and-delete. */
+export const IDEMPOTENCY_RELEASE = `
+if redis.call('GET', KEYS[1]) == 'p:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

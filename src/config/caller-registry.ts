@@ -1,0 +1,195 @@
+/**
+ * The caller registry: which caller identity (client-certificate CN or static-key identity)
+ * may act on which tenants (spec README §5, reference §3.1). Read once at start-up and
+ * validated strictly — unlike upstream's non-strict yaml.v3 decode, an unknown key is an
+ * error, because a misspelt `permitted_tenants` would otherwise silently deny a caller.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import * as z from 'zod';
+
+/** Answers whether a caller may act on a tenant. */
+export interface CallerRegistry {
+  /** True when `identity` is listed and `tenantId` is one of its permitted tenants. */
+  isPermitted(identity: string, tenantId: string): boolean;
+  /** True only for {@link ALLOW_ALL}; start-up warns loudly about it. */
+  readonly allowsEveryone: boolean;
+}
+
+/** Every caller may act on every tenant: TLS disabled and no registry file configured. */
+export const ALLOW_ALL: CallerRegistry = Object.freeze({
+  allowsEveryone: true,
+  isPermitted: (): boolean => true,
+});
+
+/** The registry file could not be read or is invalid; lists every problem found. */
+export class CallerRegistryError extends Error {
+  override readonly name = 'CallerRegistryError';
+  readonly problems: readonly string[];
+  constructor(heading: string, problems: readonly string[], options?: { cause?: unknown }) {
+    super([heading, ...problems.map((p) => `  - ${indentContinuation(p)}`)].join('\n'), options);
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+/**
+ * Keeps the document small and free of resource-exhaustion tricks: a handful of aliases is
+ * plenty for a hand-written registry, and a billion-laughs document fails fast.
+ */
+const MAX_ALIAS_COUNT = 50;
+
+const callerSchema = z.strictObject(
+  {
+  identity: z
+    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+    // Kept verbatim (CNs are compared verbatim), but a blank identity can never match.
+    .refine((s) => s.trim() !== '', { error: 'must not be empty or blank' }),
+  permitted_tenants: z
+    .array(
+      z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+      { error: (iss) => (iss.input === undefined ? 'is required' : 'must be a list of tenant ids') },
+    )
+    .min(1, { error: 'must list at least one tenant' }),
+  },
+  { error: 'must be a mapping with `identity` and `permitted_tenants`' },
+);
+
+const registrySchema = z.strictObject(
+  {
+    version: z.literal(1, {
+      error: (iss) => (iss.input === undefined ? 'is required and must be 1' : `must be 1, got ${describe(iss.input)}`),
+    }),
+    callers: z.array(callerSchema, {
+      error: (iss) => (iss.input === undefined ? 'is required (it may be an empty list)' : 'must be a list'),
+    }),
+  },
+  { error: 'the document must be a mapping with `version` and `callers`' },
+);
+
+type RegistryDocument = z.infer<typeof registrySchema>;
+
+/**
+ * Parses and validates registry YAML. `source` names the text in error messages (usually
+ * the file path). Throws {@link CallerRegistryError} listing every problem.
+ */
+export function parseCallerRegistry(text: string, source: string): CallerRegistry {
+  const heading = `caller registry ${source} is invalid:`;
+  // parseDocument rather than parse: it keeps every syntax error (parse throws the first)
+  // and, with logLevel 'error', never writes yaml's warnings to the console.
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, logLevel: 'error' });
+  if (doc.errors.length > 0) {
+    throw new CallerRegistryError(heading, doc.errors.map((e) => `YAML: ${tidy(e.message)}`));
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws a ReferenceError for excessive or unresolved aliases.
+    throw new CallerRegistryError(heading, [`YAML: ${(err as Error).message}`], { cause: err });
+  }
+
+  const parsed = registrySchema.safeParse(data);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => formatIssue(issue, data))),
+    ...duplicateIdentities(data),
+  ];
+  if (!parsed.success || problems.length > 0) throw new CallerRegistryError(heading, problems);
+  return buildRegistry(parsed.data);
+}
+
+/** Reads and parses the registry file at `path`. */
+export async function loadCallerRegistry(path: string): Promise<CallerRegistry> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new CallerRegistryError(`caller registry ${path} cannot be read:`, [`${code}: ${describeReadError(code)}`], {
+      cause: err,
+    });
+  }
+  return parseCallerRegistry(text, path);
+}
+
+function buildRegistry(doc: RegistryDocument): CallerRegistry {
+  const permitted = new Map<string, ReadonlySet<string>>(
+    doc.callers.map((c) => [c.identity, new Set(c.permitted_tenants)]),
+  );
+  return Object.freeze({
+    allowsEveryone: false,
+    isPermitted: (identity: string, tenantId: string): boolean =>
+      tenantId !== '' && (permitted.get(identity)?.has(tenantId) ?? false),
+  });
+}
+
+/** Looks at the raw document so duplicates are reported alongside every other problem. */
+function duplicateIdentities(data: unknown): string[] {
+  const callers = (data as { callers?: unknown } | null)?.callers;
+  if (!Array.isArray(callers)) return [];
+  const firstIndex = new Map<string, number>();
+  const problems: string[] = [];
+  callers.forEach((entry: unknown, i) => {
+    const identity = (entry as { identity?: unknown } | null)?.identity;
+    if (typeof identity !== 'string' || identity.trim() === '') return;
+    const first = firstIndex.get(identity);
+    if (first === undefined) firstIndex.set(identity, i);
+    else problems.push(`callers[${i}] (identity ${JSON.stringify(identity)}).identity: duplicate, first listed at callers[${first}]`);
+  });
+  return problems;
+}
+
+/** `callers[1] (identity "ops-console").permitted_tenants[0]: must not be empty`. */
+function formatIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  const [head, index, ...rest] = issue.path;
+  let where: string;
+  if (head === 'callers' && typeof index === 'number') {
+    where = `callers[${index}]${identityNote(data, index)}${formatPath(rest)}`;
+  } else {
+    where = formatPath(issue.path).replace(/^\./, '');
+  }
+  const message =
+    issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
+  return where === '' ? message : `${where}: ${message}`;
+}
+
+function identityNote(data: unknown, index: number): string {
+  const callers = (data as { callers?: unknown } | null)?.callers;
+  const entry = Array.isArray(callers) ? (callers[index] as { identity?: unknown } | null) : undefined;
+  const identity = entry && typeof entry === 'object' ? entry.identity : undefined;
+  return typeof identity === 'string' && identity.trim() !== '' ? ` (identity ${JSON.stringify(identity)})` : '';
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : JSON.stringify(value) ?? String(value);
+}
+
+function describeReadError(code: string): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return 'the file cannot be read';
+  }
+}
+
+/** yaml's pretty errors end with blank lines and pad the excerpt with them. */
+function tidy(message: string): string {
+  return message
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .join('\n');
+}
+
+/** Multi-line messages (yaml's pretty errors carry a source excerpt) stay inside their bullet. */
+function indentContinuation(text: string): string {
+  return text.replace(/\n/g, '\n    ');
+}
