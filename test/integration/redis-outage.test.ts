@@ -20,6 +20,7 @@ afterAll(async () => {
 
 const calls = () => [
   t.client.call('IssueToken', { sub: 'u', tenant_id: t.tenantId }),
+  t.client.call('IssueToken', { sub: 'u', tenant_id: t.tenantId }, t.client.metadata({ 'x-idempotency-key': 'outage-key' })),
   t.client.call('RefreshToken', { refresh_token: 'A'.repeat(43), tenant_id: t.tenantId }),
   t.client.call('RevokeToken', { refresh_token: 'A'.repeat(43), tenant_id: t.tenantId }),
   t.client.call('RevokeAllForAudience', { audience: 'api', tenant_id: t.tenantId }),

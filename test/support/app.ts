@@ -22,8 +22,7 @@ export interface TestApp {
 }
 
 /** Starts the real application (Redis store unless overridden) for one test file. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const tenantId = uniquePrefix('tenant');
+export async function startTestApp(env: Record<string, string> = {}, tenantId = uniquePrefix('tenant')): Promise<TestApp> {
   const audience = 'api';
   const { config } = loadConfig({
     TOKEN_ENGINE_ISSUER: tenantId,

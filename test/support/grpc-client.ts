@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import type { TokenEngineClient } from '../../src/generated/token/v1/TokenEngine.js';
 import { loadTokenEngineProto } from '../../src/grpc/proto.js';
 
@@ -21,9 +21,14 @@ export interface CallResult<T = Record<string, unknown>> {
 export class TestClient {
   readonly raw: TokenEngineClient;
 
-  constructor(address: string, private readonly apiKey: string | undefined) {
+  constructor(
+    address: string,
+    private readonly apiKey: string | undefined,
+    channel: ChannelCredentials = credentials.createInsecure(),
+    options: ChannelOptions = {},
+  ) {
     const { proto } = loadTokenEngineProto();
-    this.raw = new proto.token.v1.TokenEngine(address, credentials.createInsecure());
+    this.raw = new proto.token.v1.TokenEngine(address, channel, options);
   }
 
   /** Calls an RPC with the API key (unless `metadata` is given) and never throws. */
