@@ -14,6 +14,8 @@ import { interceptorChain } from './grpc/interceptors/index.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar } from './http/sidecar.js';
+import { loadTenantsFile, type TenantDefinition } from './config/tenants-file.js';
+import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { KeyRing } from './keys/key-ring.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -43,6 +45,12 @@ export interface App {
   readonly tenants: TenantRegistry;
   readonly tokens: TokenService;
   readonly stores: Stores;
+  /** The key-rotation scheduler (tests drive `tick()` with a controlled clock). */
+  readonly keyMaintenance: KeyMaintenance;
+  /** Emergency rotation for one tenant; returns the new kid. */
+  rotateKeys(tenantId: string, retireOthers: boolean): Promise<string>;
+  /** Re-reads TOKEN_ENGINE_TENANTS_PATH: adds new tenants, drains and removes dropped ones. */
+  reloadTenants(): Promise<void>;
   /** Binds gRPC and HTTP; resolves with the bound ports (configured port 0 → a free one). */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /** Graceful stop: not ready, drain gRPC (then force), close HTTP and the store. */
@@ -59,17 +67,27 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // stops the start with a clear message.
   const transport = await transportSecurity(config);
   const callers = await callerRegistry(config, log);
+  const definitions = [defaultDefinition(config), ...(config.tenantsPath ? await loadTenantsFile(config.tenantsPath) : [])];
+  const duplicate = definitions.find((d, i) => definitions.findIndex((o) => o.id === d.id) !== i);
+  if (duplicate) throw new Error(`tenant ${duplicate.id} is defined twice (TOKEN_ENGINE_ISSUER and TOKEN_ENGINE_TENANTS_PATH)`);
 
   const stores = await openStores(config, clock, log, overrides.redisStartupDeadlineMs ?? REDIS_STARTUP_DEADLINE_MS);
   try {
-    const tenants = new TenantRegistry();
-    const defaultTenant = tenantFromConfig(config, stores, clock);
-    await defaultTenant.keys.load();
-    tenants.add(defaultTenant);
-    metrics.activeTenants.set(tenants.all().length);
-    metrics.tenantRegistryOperations.inc({ operation: 'add' });
+    const tenants = new TenantRegistry((operation, registered) => {
+      metrics.tenantRegistryOperations.inc({ operation });
+      metrics.activeTenants.set(registered);
+    });
+    const makeTenant = (definition: TenantDefinition): Tenant =>
+      buildTenant(config, definition, { store: stores.signingKeys, locks: stores.locks, clock, log, metrics });
+    for (const definition of definitions) {
+      const tenant = makeTenant(definition);
+      await tenant.keys.load();
+      tenants.add(tenant);
+    }
+    const defaultTenantId = config.issuer;
+    const keyMaintenance = new KeyMaintenance(tenants, log, () => clock.now());
 
-    const tokens = new TokenService({ tenants, store: stores.tokens, clock });
+    const tokens = new TokenService({ tenants, store: stores.tokens, clock, log });
     const { server, health } = createGrpcServer({
       interceptors: interceptorChain({
         metrics,
@@ -92,15 +110,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       log,
       metrics,
       tenants,
-      defaultTenantId: defaultTenant.id,
+      defaultTenantId,
       jwksCacheMaxAgeSeconds: Math.floor(config.jwksCacheMaxAgeMs / 1000),
       isShuttingDown: () => shuttingDown,
       checks: [
-        { name: 'redis', check: () => stores.health.ping() },
+        ...(config.store === 'redis' ? [{ name: 'redis', check: () => stores.health.ping() }] : []),
         {
           name: 'key_availability',
           check: async () => {
-            for (const t of tenants.all()) if (t.keys.size() === 0) throw new Error(`no signing keys available for tenant ${t.id}`);
+            for (const t of tenants.all()) {
+              try {
+                t.keys.current();
+              } catch {
+                throw new Error(`no signing key available for tenant ${t.id}`);
+              }
+            }
           },
         },
       ],
@@ -112,10 +136,38 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       tenants,
       tokens,
       stores,
-      start: () => startServers(config, server, transport.credentials, health, sidecar, log),
+      keyMaintenance,
+      rotateKeys: async (tenantId, retireOthers) => {
+        const tenant = tenants.get(tenantId);
+        if (!tenant) throw new Error(`tenant ${tenantId} not found`);
+        return tenant.keys.rotateNow(retireOthers);
+      },
+      reloadTenants: async () => {
+        const wanted = [defaultDefinition(config), ...(config.tenantsPath ? await loadTenantsFile(config.tenantsPath) : [])];
+        const wantedIds = new Set(wanted.map((d) => d.id));
+        for (const definition of wanted) {
+          if (tenants.get(definition.id)) continue;
+          const tenant = makeTenant(definition);
+          await tenant.keys.load();
+          tenants.add(tenant);
+          log.info({ tenant_id: definition.id }, 'tenant added');
+        }
+        for (const tenant of tenants.all()) {
+          if (wantedIds.has(tenant.id)) continue;
+          tenants.drain(tenant.id);
+          tenants.remove(tenant.id);
+          log.info({ tenant_id: tenant.id }, 'tenant removed');
+        }
+      },
+      start: async () => {
+        const ports = await startServers(config, server, transport.credentials, health, sidecar, log);
+        keyMaintenance.start();
+        return ports;
+      },
       stop: async () => {
         shuttingDown = true;
         await stopServers(server, health, sidecar, log);
+        await keyMaintenance.stop();
         await stores.close();
       },
     };
@@ -162,17 +214,47 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
   return createRedisStores(redis);
 }
 
-function tenantFromConfig(config: Config, stores: Stores, clock: Clock): Tenant {
-  const id = config.issuer;
+/** The default tenant: TOKEN_ENGINE_ISSUER is its id and issuer (upstream behaviour). */
+function defaultDefinition(config: Config): TenantDefinition {
+  return { id: config.issuer, issuer: config.issuer, audience: config.audience };
+}
+
+function buildTenant(
+  config: Config,
+  definition: TenantDefinition,
+  deps: { store: Stores['signingKeys']; locks: Stores['locks']; clock: Clock; log: Logger; metrics: Metrics },
+): Tenant {
+  const accessTokenTtlMs = definition.accessTokenTtlMs ?? config.accessTokenTtlMs;
+  const refreshTokenTtlMs = definition.refreshTokenTtlMs ?? config.refreshTokenTtlMs;
+  const alg = definition.signingAlg ?? config.signingAlg;
+  const keys = new KeyRing(
+    definition.id,
+    alg,
+    {
+      rotationIntervalMs: config.keyRotationIntervalMs,
+      publishAheadMs: config.jwksCacheMaxAgeMs,
+      accessTokenTtlMs,
+      guardMs: config.rotationWindowGuardMs,
+    },
+    {
+      store: deps.store,
+      locks: deps.locks,
+      clock: deps.clock,
+      log: deps.log,
+      kek: config.keyEncryptionKey,
+      lockTtlMs: config.lockTtlMs,
+      onRotated: (reason) => deps.metrics.keyRotations.inc({ tenant_id: definition.id, reason }),
+    },
+  );
   return {
-    id,
-    issuer: config.issuer,
-    defaultAudience: config.audience,
-    accessTokenTtlMs: config.accessTokenTtlMs,
-    refreshTokenTtlMs: config.refreshTokenTtlMs,
-    alg: config.signingAlg,
-    keys: new KeyRing(id, config.signingAlg, { store: stores.signingKeys, clock, kek: config.keyEncryptionKey }),
-    storePolicy: { tenantId: id, revocationRetentionMs: config.refreshTokenTtlMs },
+    id: definition.id,
+    issuer: definition.issuer,
+    defaultAudience: definition.audience,
+    accessTokenTtlMs,
+    refreshTokenTtlMs,
+    alg,
+    keys,
+    storePolicy: { tenantId: definition.id, revocationRetentionMs: refreshTokenTtlMs },
   };
 }
 

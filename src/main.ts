@@ -1,24 +1,32 @@
+import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createLogger } from './observability/logger.js';
 
 /** Whole-process budget for a graceful stop (spec §11). */
 const SHUTDOWN_BUDGET_MS = 30_000;
 
+const USAGE = `usage:
+  node dist/main.js                                   serve (configuration from TOKEN_ENGINE_* variables)
+  node dist/main.js rotate-keys --tenant <id> [--retire-old]
+                                                      emergency key rotation: the new key signs at once;
+                                                      --retire-old unpublishes every older key now
+`;
+
 async function main(): Promise<void> {
-  let loaded;
-  try {
-    loaded = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`token-engine: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+  const command = process.argv[2];
+  if (command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
   }
-  const { config, warnings } = loaded;
+  if (command !== undefined && command !== 'rotate-keys') {
+    process.stderr.write(`token-engine: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    process.exit(2);
+  }
+  const { config, warnings } = configOrExit();
   const log = createLogger(config.logLevel);
   for (const warning of warnings) log.warn(warning);
+  if (command === 'rotate-keys') return rotateKeys(config, log);
 
   let app;
   try {
@@ -57,6 +65,46 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    app.reloadTenants().then(
+      () => log.info('tenants reloaded'),
+      (err: unknown) => log.error({ err: (err as Error).message }, 'tenants reload failed; keeping the current tenants'),
+    );
+  });
+}
+
+function configOrExit(): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`token-engine: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** The operator's emergency rotation (e.g. after a suspected key leak). */
+async function rotateKeys(config: Config, log: ReturnType<typeof createLogger>): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({ args: process.argv.slice(3), options: { tenant: { type: 'string' }, 'retire-old': { type: 'boolean', default: false } } });
+  } catch (err) {
+    process.stderr.write(`token-engine: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const tenantId = args.values.tenant ?? config.issuer;
+  const app = await buildApp(config, { log });
+  try {
+    const kid = await app.rotateKeys(tenantId, args.values['retire-old']);
+    process.stdout.write(`${JSON.stringify({ tenant_id: tenantId, kid, retired_old: args.values['retire-old'] })}\n`);
+  } catch (err) {
+    process.stderr.write(`token-engine: rotate-keys failed: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  } finally {
+    await app.stop();
+  }
 }
 
 void main();

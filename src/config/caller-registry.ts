@@ -4,9 +4,8 @@
  * validated strictly — unlike upstream's non-strict yaml.v3 decode, an unknown key is an
  * error, because a misspelt `permitted_tenants` would otherwise silently deny a caller.
  */
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import * as z from 'zod';
+import { ConfigFileError, formatIssue, formatPath, parseYaml, readConfigFile } from './yaml-file.js';
 
 /** Answers whether a caller may act on a tenant. */
 export interface CallerRegistry {
@@ -23,20 +22,9 @@ export const ALLOW_ALL: CallerRegistry = Object.freeze({
 });
 
 /** The registry file could not be read or is invalid; lists every problem found. */
-export class CallerRegistryError extends Error {
+export class CallerRegistryError extends ConfigFileError {
   override readonly name = 'CallerRegistryError';
-  readonly problems: readonly string[];
-  constructor(heading: string, problems: readonly string[], options?: { cause?: unknown }) {
-    super([heading, ...problems.map((p) => `  - ${indentContinuation(p)}`)].join('\n'), options);
-    this.problems = Object.freeze([...problems]);
-  }
 }
-
-/**
- * Keeps the document small and free of resource-exhaustion tricks: a handful of aliases is
- * plenty for a hand-written registry, and a billion-laughs document fails fast.
- */
-const MAX_ALIAS_COUNT = 50;
 
 const callerSchema = z.strictObject(
   {
@@ -74,23 +62,13 @@ type RegistryDocument = z.infer<typeof registrySchema>;
  */
 export function parseCallerRegistry(text: string, source: string): CallerRegistry {
   const heading = `caller registry ${source} is invalid:`;
-  // parseDocument rather than parse: it keeps every syntax error (parse throws the first)
-  // and, with logLevel 'error', never writes yaml's warnings to the console.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, logLevel: 'error' });
-  if (doc.errors.length > 0) {
-    throw new CallerRegistryError(heading, doc.errors.map((e) => `YAML: ${tidy(e.message)}`));
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    // yaml throws a ReferenceError for excessive or unresolved aliases.
-    throw new CallerRegistryError(heading, [`YAML: ${(err as Error).message}`], { cause: err });
-  }
+  const yaml = parseYaml(text);
+  if (!yaml.ok) throw new CallerRegistryError(heading, yaml.problems);
+  const data = yaml.data;
 
   const parsed = registrySchema.safeParse(data);
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => formatIssue(issue, data))),
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => describeIssue(issue, data))),
     ...duplicateIdentities(data),
   ];
   if (!parsed.success || problems.length > 0) throw new CallerRegistryError(heading, problems);
@@ -99,15 +77,7 @@ export function parseCallerRegistry(text: string, source: string): CallerRegistr
 
 /** Reads and parses the registry file at `path`. */
 export async function loadCallerRegistry(path: string): Promise<CallerRegistry> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new CallerRegistryError(`caller registry ${path} cannot be read:`, [`${code}: ${describeReadError(code)}`], {
-      cause: err,
-    });
-  }
+  const text = await readConfigFile(path, (heading, problems, cause) => new CallerRegistryError(heading, problems, { cause }), 'caller registry');
   return parseCallerRegistry(text, path);
 }
 
@@ -139,17 +109,12 @@ function duplicateIdentities(data: unknown): string[] {
 }
 
 /** `callers[1] (identity "ops-console").permitted_tenants[0]: must not be empty`. */
-function formatIssue(issue: z.core.$ZodIssue, data: unknown): string {
-  const [head, index, ...rest] = issue.path;
-  let where: string;
-  if (head === 'callers' && typeof index === 'number') {
-    where = `callers[${index}]${identityNote(data, index)}${formatPath(rest)}`;
-  } else {
-    where = formatPath(issue.path).replace(/^\./, '');
-  }
-  const message =
-    issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : issue.message;
-  return where === '' ? message : `${where}: ${message}`;
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  return formatIssue(issue, (path) => {
+    const [head, index, ...rest] = path;
+    if (head === 'callers' && typeof index === 'number') return `callers[${index}]${identityNote(data, index)}${formatPath(rest)}`;
+    return formatPath(path);
+  });
 }
 
 function identityNote(data: unknown, index: number): string {
@@ -159,37 +124,6 @@ function identityNote(data: unknown, index: number): string {
   return typeof identity === 'string' && identity.trim() !== '' ? ` (identity ${JSON.stringify(identity)})` : '';
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-}
-
 function describe(value: unknown): string {
   return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : JSON.stringify(value) ?? String(value);
-}
-
-function describeReadError(code: string): string {
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    default:
-      return 'the file cannot be read';
-  }
-}
-
-/** yaml's pretty errors end with blank lines and pad the excerpt with them. */
-function tidy(message: string): string {
-  return message
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .join('\n');
-}
-
-/** Multi-line messages (yaml's pretty errors carry a source excerpt) stay inside their bullet. */
-function indentContinuation(text: string): string {
-  return text.replace(/\n/g, '\n    ');
 }

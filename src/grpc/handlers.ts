@@ -1,4 +1,4 @@
-import type { handleUnaryCall, sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { status as Status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { TokenPair } from '../generated/token/v1/TokenPair.js';
 import type { RevokeTokenResponse } from '../generated/token/v1/RevokeTokenResponse.js';
 import { currentRequestContext } from '../observability/context.js';
@@ -26,7 +26,7 @@ function unary<Req, Res>(log: Logger, handle: (request: Req) => Promise<Res>): h
       (err: unknown) => {
         const { expected, code } = toStatus(err);
         if (!expected) log.error({ err, method: call.getPath() }, 'unexpected error in handler');
-        else if (code === 14) log.warn({ err: (err as Error).cause ?? err, method: call.getPath() }, 'dependency unavailable');
+        else if (code === Status.UNAVAILABLE) log.warn({ err: (err as Error).cause ?? err, method: call.getPath() }, 'dependency unavailable');
         callback(toServiceError(err));
       },
     );

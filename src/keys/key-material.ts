@@ -25,7 +25,7 @@ const PUBLIC_PARAMETERS: Record<string, readonly string[]> = {
 export async function generateSigningKey(
   tenantId: string,
   alg: SigningAlg,
-  createdAt: number,
+  schedule: { createdAt: number; activatesAt: number },
   kek: Buffer | undefined,
 ): Promise<StoredSigningKey> {
   const { privateKey } =
@@ -36,7 +36,7 @@ export async function generateSigningKey(
         : await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const kid = randomUUID();
   const jwk = await exportJWK(privateKey);
-  return { kid, alg, createdAt, sealedPrivateKey: sealPrivateKey(JSON.stringify(jwk), tenantId, kid, kek) };
+  return { kid, alg, ...schedule, sealedPrivateKey: sealPrivateKey(JSON.stringify(jwk), tenantId, kid, kek) };
 }
 
 /** Imports a stored key for signing. Throws when it cannot be unsealed (wrong KEK). */

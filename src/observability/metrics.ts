@@ -9,6 +9,7 @@ export interface Metrics {
   readonly activeTenants: Gauge;
   readonly tenantRegistryOperations: Counter<'operation'>;
   readonly jwksKeyCount: Gauge<'tenant_id'>;
+  readonly keyRotations: Counter<'tenant_id' | 'reason'>;
 }
 
 /** Creates the registry with Node process metrics and the upstream metric families. */
@@ -52,6 +53,12 @@ export function createMetrics(): Metrics {
       name: 'token_engine_jwks_key_count',
       help: 'Number of non-expired public keys available in the JWKS endpoint',
       labelNames: ['tenant_id'],
+      registers,
+    }),
+    keyRotations: new Counter({
+      name: 'token_engine_key_rotations_total',
+      help: 'Signing keys created by this replica, by tenant and reason (scheduled or emergency)',
+      labelNames: ['tenant_id', 'reason'],
       registers,
     }),
   };

@@ -109,6 +109,10 @@ export interface StoredSigningKey {
   readonly kid: string;
   readonly alg: string;
   readonly createdAt: number;
+  /** When the key starts signing; it is published from creation (ADR 0003). */
+  readonly activatesAt: number;
+  /** When set, the key is unpublished at this time whatever its schedule (emergency retirement). */
+  readonly expiresAt?: number | undefined;
   /** The private JWK, serialised (and sealed when a key-encryption key is set). */
   readonly sealedPrivateKey: string;
 }
@@ -122,6 +126,18 @@ export interface SigningKeyStore {
   loadOrCreate(tenantId: string, candidate: StoredSigningKey): Promise<StoredSigningKey[]>;
   /** The tenant's keys, or an empty list. */
   list(tenantId: string): Promise<StoredSigningKey[]>;
+  /** Adds or replaces keys (by kid). */
+  put(tenantId: string, keys: readonly StoredSigningKey[]): Promise<void>;
+  /** Deletes keys by kid. */
+  remove(tenantId: string, kids: readonly string[]): Promise<void>;
+}
+
+/** A lease that at most one replica holds at a time (background jobs). */
+export interface LockStore {
+  /** Takes the lock for `ttlMs`; resolves with the owner token, or undefined when held elsewhere. */
+  acquire(name: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases the lock if `owner` still holds it (compare-and-delete). */
+  release(name: string, owner: string): Promise<void>;
 }
 
 /** Liveness of the backing store, for readiness. */
@@ -134,6 +150,7 @@ export interface Stores {
   readonly tokens: TokenStore;
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;
+  readonly locks: LockStore;
   readonly health: StoreHealth;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { Logger } from '../observability/logger.js';
 import { DomainError } from '../errors.js';
 import type { RevocationAudit, RevocationScope, TokenStore } from '../store/ports.js';
 import type { Tenant, TenantRegistry } from '../tenancy/tenants.js';
@@ -34,6 +35,8 @@ export interface TokenServiceDeps {
   readonly tenants: TenantRegistry;
   readonly store: TokenStore;
   readonly clock: Clock;
+  /** Receives the `token revoked` audit line of every revocation. */
+  readonly log: Logger;
 }
 
 /** Who asks for a revocation, for the audit trail. */
@@ -106,37 +109,51 @@ export class TokenService {
   /** RFC 7009: revoking an unknown or already revoked token succeeds. */
   async revokeToken(tenantId: string, refreshToken: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
-    await this.deps.store.revokeToken(
-      tenant.storePolicy,
-      refreshTokenDigest(refreshToken),
-      this.audit(caller, 'token', tokenRef(refreshToken), ''),
-    );
+    const audit = this.audit(caller, 'token', tokenRef(refreshToken), '');
+    await this.deps.store.revokeToken(tenant.storePolicy, refreshTokenDigest(refreshToken), audit);
+    this.logRevocation(tenant, audit);
   }
 
   async revokeUser(tenantId: string, userId: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
-    await this.deps.store.revokeUser(tenant.storePolicy, userId, this.audit(caller, 'user', '', userId));
+    const audit = this.audit(caller, 'user', '', userId);
+    await this.deps.store.revokeUser(tenant.storePolicy, userId, audit);
+    this.logRevocation(tenant, audit);
   }
 
   async revokeAudience(tenantId: string, audience: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
-    await this.deps.store.revokeAudience(tenant.storePolicy, audience, this.audit(caller, 'audience', '', audience));
+    const audit = this.audit(caller, 'audience', '', audience);
+    await this.deps.store.revokeAudience(tenant.storePolicy, audience, audit);
+    this.logRevocation(tenant, audit);
   }
 
   async revokeUserAudience(tenantId: string, userId: string, audience: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
-    await this.deps.store.revokeUserAudience(
-      tenant.storePolicy,
-      userId,
-      audience,
-      this.audit(caller, 'user_audience', '', userId),
-    );
+    const audit = this.audit(caller, 'user_audience', '', userId);
+    await this.deps.store.revokeUserAudience(tenant.storePolicy, userId, audience, audit);
+    this.logRevocation(tenant, audit);
   }
 
   private tenant(tenantId: string): Tenant {
     const tenant = this.deps.tenants.get(tenantId);
     if (!tenant) throw new DomainError('tenant_not_found', `tenant ${tenantId} not found`);
     return tenant;
+  }
+
+  /** The audit log line (spec §8); the same record is already in the tenant's audit stream. */
+  private logRevocation(tenant: Tenant, audit: RevocationAudit): void {
+    this.deps.log.info(
+      {
+        tenant_id: tenant.id,
+        caller_identity: audit.callerIdentity,
+        token_ref: audit.tokenRef,
+        target: audit.target,
+        scope: audit.scope,
+        occurred_at: new Date(audit.occurredAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+      'token revoked',
+    );
   }
 
   private audit(caller: Caller, scope: RevocationScope, ref: string, target: string): RevocationAudit {

@@ -89,6 +89,32 @@ describe('the built service (node dist/main.js) against Redis', () => {
     expect(service.output()).not.toContain(API_KEY);
   });
 
+  it('rotate-keys replaces the signing key at once and the running service picks it up', async () => {
+    const tenantId = uniquePrefix('e2e-rotate');
+    const service = await startService({ ...serviceEnv(tenantId), TOKEN_ENGINE_SIGNING_ALG: 'ES256' });
+    const client = new TestClient(service.grpcAddress, API_KEY);
+    try {
+      const [before] = (await jwks(service)).keys;
+      const run = await runServiceToExit({ ...serviceEnv(tenantId), TOKEN_ENGINE_SIGNING_ALG: 'ES256' }, ['rotate-keys', '--tenant', tenantId, '--retire-old']);
+      expect(run.code).toBe(0);
+      const printed = JSON.parse(run.output.split('\n').find((l) => l.includes('"kid"')) ?? '{}') as { kid?: string };
+      expect(printed.kid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(printed.kid).not.toBe(before?.kid);
+      let kids: (string | undefined)[] = [];
+      for (let i = 0; i < 40 && kids.join() !== printed.kid; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        kids = (await jwks(service)).keys.map((k) => k.kid);
+      }
+      expect(kids).toEqual([printed.kid]);
+      const pair = await client.ok<WireTokenPair>('IssueToken', { tenant_id: tenantId, sub: 'after-rotation' });
+      const { protectedHeader } = await jwtVerify(pair.access_token, createLocalJWKSet(await jwks(service)));
+      expect(protectedHeader.kid).toBe(printed.kid);
+    } finally {
+      client.close();
+      await service.stop();
+    }
+  });
+
   it('runs with the embedded memory store and no Redis at all', async () => {
     const service = await startService({
       TOKEN_ENGINE_ISSUER: 'local-dev',

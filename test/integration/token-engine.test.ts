@@ -3,6 +3,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import type { WireTokenPair } from '../support/grpc-client.js';
+import { tokenRef } from '../../src/tokens/refresh-token.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -113,6 +114,25 @@ describe('TokenEngine over gRPC with Redis', () => {
     expect((await refresh(pair.refresh_token)).error?.code).toBe(status.PERMISSION_DENIED);
     expect((await t.client.call('RevokeToken', { refresh_token: pair.refresh_token, tenant_id: t.tenantId })).error).toBeUndefined();
     expect((await t.client.call('RevokeToken', { refresh_token: 'garbage', tenant_id: t.tenantId })).error).toBeUndefined();
+  });
+
+  it('writes one `token revoked` audit line per revocation, with the token reference and no token', async () => {
+    const pair = await issue('user-audit');
+    const md = t.client.metadata({ 'x-correlation-id': 'audit-corr-1' });
+    await t.client.ok('RevokeToken', { refresh_token: pair.refresh_token, tenant_id: t.tenantId }, md);
+    const lines = t.logs.filter((l) => l['msg'] === 'token revoked' && l['correlation_id'] === 'audit-corr-1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      tenant_id: t.tenantId,
+      caller_identity: 'test-caller',
+      token_ref: tokenRef(pair.refresh_token),
+      target: '',
+      scope: 'token',
+    });
+    expect(String(lines[0]?.['occurred_at'])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const allLogs = JSON.stringify(t.logs);
+    expect(allLogs).not.toContain(pair.refresh_token);
+    expect(allLogs).not.toContain(pair.access_token.split('.')[2]);
   });
 
   it('bulk revocations hit tokens issued before and not after (scenarios 10, 11, 12)', async () => {

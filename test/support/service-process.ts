@@ -58,8 +58,12 @@ export async function startService(env: Record<string, string>, timeoutMs = 20_0
 }
 
 /** Runs the service expecting it to exit by itself (start-up failures). */
-export function runServiceToExit(env: Record<string, string>, timeoutMs = 40_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runServiceToExit(
+  env: Record<string, string>,
+  args: string[] = [],
+  timeoutMs = 40_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));

@@ -14,7 +14,8 @@ export const REPLAY_HEADER = 'x-idempotent-replay';
 
 export const MESSAGES = {
   conflict: 'idempotency_key request field and x-idempotency-key metadata header are both set but differ; set only one',
-  badKey: 'x-idempotency-key must be at most 256 printable ASCII characters',
+  badHeader: 'x-idempotency-key must be at most 256 printable ASCII characters',
+  badField: 'idempotency_key must be at most 256 printable ASCII characters',
   inProgress: 'a request with this idempotency key is already in progress; retry',
   mismatch: 'this idempotency key was previously used with different request content; use a new key',
   unavailable: 'token store unavailable; retry',
@@ -73,7 +74,7 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
       // No key, or a request validation will refuse anyway: nothing to claim.
       if (clientKey === '' || typeof tenantId !== 'string' || tenantId.trim() === '') return 'forward';
       if (!isValidIdempotencyKey(clientKey)) {
-        reject(call, Status.INVALID_ARGUMENT, MESSAGES.badKey);
+        reject(call, Status.INVALID_ARGUMENT, header === '' ? MESSAGES.badField : MESSAGES.badHeader);
         return 'answered';
       }
       if (fieldKey !== '') deps.log.info({ rpc_method: rpcMethod, via: header === '' ? 'field' : 'field_and_header' }, 'deprecated idempotency_key field used');

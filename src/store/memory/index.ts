@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../ports.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
+import { MemoryLockStore } from './lock-store.js';
 import { MemorySigningKeyStore } from './signing-key-store.js';
 import { MemoryTokenStore } from './token-store.js';
 
@@ -10,6 +11,7 @@ export function createMemoryStores(clock: Clock): Stores {
     tokens: new MemoryTokenStore(clock),
     signingKeys: new MemorySigningKeyStore(),
     idempotency: new MemoryIdempotencyStore(clock),
+    locks: new MemoryLockStore(clock),
     health: { ping: async () => undefined },
     close: async () => undefined,
   };

@@ -82,14 +82,21 @@ function defaultSleep(ms: number): Promise<void> {
 }
 
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|BUSY|NOREPLICAS)\b/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const CLIENT_STATE = /Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries|None of startup nodes is available|Failed to refresh slots cache|All sentinels are unreachable|Cluster isn't ready/;
 
 /**
- * True when an error means "Redis is not reachable or not serving right now"
- * (retryable: UNAVAILABLE), false when Redis answered with an error (a bug: INTERNAL).
+ * True when an error means "Redis is not reachable or not serving right now" (retryable:
+ * UNAVAILABLE): the network, the client's connection state, or a transient server reply.
+ * Anything else — a script error, a bug in our code — is false and becomes INTERNAL.
  */
 export function isUnavailableError(err: unknown): boolean {
-  if (err instanceof ReplyError) return TRANSIENT_REPLY.test((err as Error).message);
-  return err instanceof Error;
+  if (!(err instanceof Error)) return false;
+  if (err instanceof ReplyError) return TRANSIENT_REPLY.test(err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && NETWORK_CODES.has(code)) return true;
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
+  return CLIENT_STATE.test(err.message);
 }
 
 /** Runs a Redis operation, turning "Redis is away" into the retryable store error. */

@@ -1,6 +1,7 @@
 import type { Stores } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
+import { RedisLockStore } from './lock-store.js';
 import { RedisSigningKeyStore } from './signing-key-store.js';
 import { RedisTokenStore } from './token-store.js';
 
@@ -10,6 +11,7 @@ export function createRedisStores(redis: RedisClient): Stores {
     tokens: new RedisTokenStore(redis),
     signingKeys: new RedisSigningKeyStore(redis),
     idempotency: new RedisIdempotencyStore(redis),
+    locks: new RedisLockStore(redis),
     health: { ping: async () => void (await guarded(() => redis.ping())) },
     close: async () => {
       await redis.quit().catch(() => redis.disconnect());

@@ -72,3 +72,8 @@ export class TenantKeys {
 export function idempotencyKey(id: string): string {
   return `${ROOT}:idem:{${id}}`;
 }
+
+/** A background-job lock. Its own hash tag: it is never touched with other keys. */
+export function lockKey(name: string): string {
+  return `${ROOT}:lock:{${encodeId(name)}}`;
+}

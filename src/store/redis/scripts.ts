@@ -150,3 +150,9 @@ export const IDEMPOTENCY_RELEASE = `
 if redis.call('GET', KEYS[1]) == 'p:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/** KEYS[1] lock. ARGV: owner. Compare-and-delete release. */
+export const LOCK_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

@@ -11,20 +11,40 @@ export class RedisSigningKeyStore implements SigningKeyStore {
 
   async loadOrCreate(tenantId: string, candidate: StoredSigningKey): Promise<StoredSigningKey[]> {
     const run = (this.redis as unknown as { teLoadOrCreateKey: (...a: string[]) => Promise<string[]> }).teLoadOrCreateKey;
-    const blobs = await guarded(() =>
-      run.call(this.redis, new TenantKeys(tenantId).signingKeys(), candidate.kid, JSON.stringify(candidate)),
-    );
+    const blobs = await guarded(() => run.call(this.redis, this.hash(tenantId), candidate.kid, JSON.stringify(candidate)));
     return blobs.map(parseKey);
   }
 
   async list(tenantId: string): Promise<StoredSigningKey[]> {
-    const blobs = await guarded(() => this.redis.hvals(new TenantKeys(tenantId).signingKeys()));
+    const blobs = await guarded(() => this.redis.hvals(this.hash(tenantId)));
     return blobs.map(parseKey);
   }
 
+  async put(tenantId: string, keys: readonly StoredSigningKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    const fields = keys.flatMap((k) => [k.kid, JSON.stringify(k)]);
+    await guarded(() => this.redis.hset(this.hash(tenantId), ...fields));
+  }
+
+  async remove(tenantId: string, kids: readonly string[]): Promise<void> {
+    if (kids.length === 0) return;
+    await guarded(() => this.redis.hdel(this.hash(tenantId), ...kids));
+  }
+
+  private hash(tenantId: string): string {
+    return new TenantKeys(tenantId).signingKeys();
+  }
 }
 
+/** Reads a stored key; keys written before scheduling existed activate at creation. */
 function parseKey(blob: string): StoredSigningKey {
   const k = JSON.parse(blob) as StoredSigningKey;
-  return { kid: k.kid, alg: k.alg, createdAt: k.createdAt, sealedPrivateKey: k.sealedPrivateKey };
+  return {
+    kid: k.kid,
+    alg: k.alg,
+    createdAt: k.createdAt,
+    activatesAt: k.activatesAt ?? k.createdAt,
+    expiresAt: k.expiresAt,
+    sealedPrivateKey: k.sealedPrivateKey,
+  };
 }

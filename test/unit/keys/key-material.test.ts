@@ -29,8 +29,8 @@ describe.each(['RS256', 'ES256', 'EdDSA'] as const)('%s', (alg) => {
 
   beforeAll(async () => {
     [sealed, plain] = await Promise.all([
-      generateSigningKey(TENANT, alg, 1_000, KEK),
-      generateSigningKey(TENANT, alg, 2_000, undefined),
+      generateSigningKey(TENANT, alg, { createdAt: 1_000, activatesAt: 1_000 }, KEK),
+      generateSigningKey(TENANT, alg, { createdAt: 2_000, activatesAt: 2_000 }, undefined),
     ]);
   }, 30_000);
 

@@ -2,6 +2,8 @@ import { describe, it, expect, beforeEach } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { ManualClock } from '../../../src/clock.js';
 import { DomainError, type ErrorCode } from '../../../src/errors.js';
+import { MemoryLockStore } from '../../../src/store/memory/lock-store.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { KeyRing } from '../../../src/keys/key-ring.js';
 import { MemorySigningKeyStore } from '../../../src/store/memory/signing-key-store.js';
 import { MemoryTokenStore } from '../../../src/store/memory/token-store.js';
@@ -47,7 +49,12 @@ interface Fixture {
 const wholeSecondNow = (): number => Math.floor(Date.now() / 1000) * 1000;
 
 async function makeTenant(id: string, clock: ManualClock, signingKeys: MemorySigningKeyStore): Promise<Tenant> {
-  const keys = new KeyRing(id, 'ES256', { store: signingKeys, clock, kek: undefined });
+  const keys = new KeyRing(
+    id,
+    'ES256',
+    { rotationIntervalMs: 30 * 86_400_000, publishAheadMs: 300_000, accessTokenTtlMs: ACCESS_TTL_MS, guardMs: 60_000 },
+    { store: signingKeys, locks: new MemoryLockStore(clock), clock, log: createLogger('silent'), kek: undefined, lockTtlMs: 30_000 },
+  );
   await keys.load();
   return {
     id,
@@ -70,7 +77,7 @@ async function setup(now = wholeSecondNow()): Promise<Fixture> {
   tenants.add(await makeTenant(OTHER_TENANT, clock, signingKeys));
   const memory = new MemoryTokenStore(clock);
   const { store, calls } = counting(memory);
-  return { clock, memory, calls, service: new TokenService({ tenants, store, clock }), tenant };
+  return { clock, memory, calls, service: new TokenService({ tenants, store, clock, log: createLogger('silent') }), tenant };
 }
 
 /** Awaits a promise expected to reject with a DomainError of `code`, and returns it. */
@@ -298,6 +305,7 @@ describe('TokenService.refresh', () => {
       })(),
       store: spying,
       clock: f.clock,
+      log: createLogger('silent'),
     });
     const second = await service.refresh({ tenantId: TENANT, refreshToken: first.refreshToken, claims: {} });
     await service.revokeToken(TENANT, second.refreshToken, CALLER);

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# token-engine: gRPC on 9090, HTTP (health, JWKS, metrics) on 8080.
+# Configure with TOKEN_ENGINE_* environment variables (see README.md).
+
+# ---- build: compile src/ to dist/ ----
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies, dist/ and proto/ only ----
+FROM node:24-bookworm-slim AS runtime
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="token-engine" \
+      org.opencontainers.image.description="Stateful JWT token management over gRPC: issue, refresh with rotation, revoke; JWKS, health and metrics over HTTP." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The service loads the .proto files at run time (src/grpc/proto.ts).
+COPY proto ./proto
+USER node
+EXPOSE 9090 8080
+# Liveness on the HTTP port; assumes TOKEN_ENGINE_HTTP_ADDR keeps port 8080.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/main.js"]
