@@ -18,10 +18,20 @@ export default defineConfig({
     allowOnly: !process.env['CI'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/deploy/**/*.test.ts'] } },
       { test: { name: 'contract', include: ['test/contract/**/*.test.ts'], ...withRedis } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...withRedis } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...withRedis } },
+      // The client SDK, CLI and examples against a started service; the CLI and examples run
+      // from dist/, which the second global setup rebuilds (client build only) first.
+      {
+        test: {
+          name: 'client',
+          include: ['test/client/**/*.test.ts'],
+          ...withRedis,
+          globalSetup: [...withRedis.globalSetup, 'test/client/support/build-client.ts'],
+        },
+      },
     ],
   },
 });

@@ -18,7 +18,7 @@ import { loadTenantsFile, type TenantDefinition } from './config/tenants-file.js
 import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { KeyRing } from './keys/key-ring.js';
 import { createLogger, type Logger } from './observability/logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics, observeRedisCommands, type Metrics } from './observability/metrics.js';
 import { createMemoryStores } from './store/memory/index.js';
 import type { Stores } from './store/ports.js';
 import { connectWithRetry, createRedisClient } from './store/redis/client.js';
@@ -87,7 +87,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     const defaultTenantId = config.issuer;
     const keyMaintenance = new KeyMaintenance(tenants, log, () => clock.now());
 
-    const tokens = new TokenService({ tenants, store: stores.tokens, clock, log });
+    const tokens = new TokenService({ tenants, store: stores.tokens, clock, log, metrics });
     const { server, health } = createGrpcServer({
       interceptors: interceptorChain({
         metrics,
@@ -115,6 +115,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       isShuttingDown: () => shuttingDown,
       checks: [
         ...(config.store === 'redis' ? [{ name: 'redis', check: () => stores.health.ping() }] : []),
+        // Observability: the audit trail is readable (see auditCheck).
+        { name: 'audit', check: () => auditCheck(stores, tenants) },
         {
           name: 'key_availability',
           check: async () => {
@@ -129,6 +131,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         },
       ],
     });
+
+    // Observability: Redis command latency from ioredis's diagnostics channel, until stop.
+    let stopRedisLatency: (() => void) | undefined;
 
     return {
       log,
@@ -160,6 +165,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         }
       },
       start: async () => {
+        stopRedisLatency ??= observeRedisCommands(metrics);
         const ports = await startServers(config, server, transport.credentials, health, sidecar, log);
         keyMaintenance.start();
         return ports;
@@ -169,12 +175,33 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await stopServers(server, health, sidecar, log);
         await keyMaintenance.stop();
         await stores.close();
+        stopRedisLatency?.();
+        stopRedisLatency = undefined;
       },
     };
   } catch (err) {
     await stores.close();
     throw err;
   }
+}
+
+/**
+ * Readiness check `audit`: reads the newest record of every tenant's audit stream. The
+ * stream lives in the same Redis as the tokens (with Redis Cluster, on the node serving
+ * the tenant's hash slot), and each revocation writes its record in the same script as
+ * the revocation itself, so a revocation can never succeed without its record. This
+ * proves the node holding each stream answers a stream read; it writes nothing.
+ */
+async function auditCheck(stores: Stores, tenants: TenantRegistry): Promise<void> {
+  await Promise.all(
+    tenants.all().map(async (tenant) => {
+      try {
+        await stores.tokens.recentAudit(tenant.id, 1);
+      } catch {
+        throw new Error(`audit stream of tenant ${tenant.id} unreadable`);
+      }
+    }),
+  );
 }
 
 /** How callers connect and prove who they are, from TOKEN_ENGINE_TLS_MODE. */

@@ -1,3 +1,6 @@
+// First: starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (a no-op when already
+// loaded with `node --import ./dist/instrument.js`).
+import { shutdownTracing } from './instrument.js';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
   } catch (err) {
     log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'token-engine failed to start');
     log.flush();
+    await shutdownTracing();
     process.exit(1);
   }
 
@@ -51,7 +55,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_BUDGET_MS);
     deadline.unref();
-    app.stop().then(
+    // Spans of the drained calls are exported before the process exits (spec §11).
+    app.stop().finally(shutdownTracing).then(
       () => {
         log.info('stopped');
         log.flush();
@@ -104,6 +109,7 @@ async function rotateKeys(config: Config, log: ReturnType<typeof createLogger>):
     process.exitCode = 1;
   } finally {
     await app.stop();
+    await shutdownTracing();
   }
 }
 

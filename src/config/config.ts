@@ -829,7 +829,8 @@ export function loadConfig(env: Record<string, string | undefined>): {
     );
   }
   for (const name of Object.keys(env).sort()) {
-    if (name.startsWith('TOKEN_ENGINE_') && !KNOWN_NAMES.has(name)) {
+    // TOKEN_ENGINE_CLI_* belong to the command-line client, which may share the environment.
+    if (name.startsWith('TOKEN_ENGINE_') && !name.startsWith('TOKEN_ENGINE_CLI_') && !KNOWN_NAMES.has(name)) {
       warnings.push(`${name} is not a known variable and is ignored`);
     }
   }
@@ -914,6 +915,10 @@ export function loadConfig(env: Record<string, string | undefined>): {
       warnings.push(
         'TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set',
       );
+    }
+    const topology = clusterNodes !== undefined ? 'TOKEN_ENGINE_REDIS_CLUSTER_NODES' : sentinels !== undefined ? 'TOKEN_ENGINE_REDIS_SENTINELS' : undefined;
+    if (topology !== undefined && (url !== undefined || read('TOKEN_ENGINE_REDIS_ADDR') !== undefined)) {
+      warnings.push(`the Redis host and port of TOKEN_ENGINE_REDIS_URL / TOKEN_ENGINE_REDIS_ADDR are ignored because ${topology} is set; credentials, TLS and db still apply`);
     }
     return {
       ...(url === undefined ? {} : { url }),

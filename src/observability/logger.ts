@@ -1,5 +1,6 @@
 import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
 import { currentRequestContext } from './context.js';
+import { activeTraceIds } from './tracing.js';
 
 export type { Logger };
 
@@ -19,6 +20,12 @@ export const REDACT_PATHS = [
   'privateKey',
   'kek',
   'authorization',
+  'idempotencyKey',
+  'idempotency_key',
+  'keyEncryptionKey',
+  'staticCallerKeys',
+  'sealedPrivateKey',
+  'secret',
   '*.token',
   '*.accessToken',
   '*.access_token',
@@ -28,12 +35,25 @@ export const REDACT_PATHS = [
   '*.password',
   '*.privateKey',
   '*.authorization',
+  '*.idempotencyKey',
+  '*.idempotency_key',
+  '*.keyEncryptionKey',
+  '*.staticCallerKeys',
+  '*.sealedPrivateKey',
+  '*.secret',
+  // ioredis attaches the failed command's arguments (keys, digests, ids, claims) to errors.
+  'command.args',
+  '*.command.args',
   '*["x-api-key"]',
+  '*["x-idempotency-key"]',
   'metadata["x-api-key"]',
   'metadata.authorization',
 ];
 
-/** The service logger: JSON lines, the correlation id of the current request on each. */
+/**
+ * The service logger: JSON lines; inside a request each carries its `correlation_id`, and,
+ * when tracing is on, the `trace_id` and `span_id` of the active span.
+ */
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -42,9 +62,12 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // Called for every line: two AsyncLocalStorage reads, and always a new object (pino mutates it).
       mixin: () => {
         const ctx = currentRequestContext();
-        return ctx ? { correlation_id: ctx.correlationId } : {};
+        const ids = activeTraceIds();
+        if (!ctx) return ids ?? {};
+        return ids ? { correlation_id: ctx.correlationId, ...ids } : { correlation_id: ctx.correlationId };
       },
     },
     destination,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricType, type MetricValue } from 'prom-client';
+import { subscribeRedisCommandTimings } from './redis-diagnostics.js';
 
 /** The service's metrics, on one registry per app instance (no global state). */
 export interface Metrics {
@@ -10,12 +11,45 @@ export interface Metrics {
   readonly tenantRegistryOperations: Counter<'operation'>;
   readonly jwksKeyCount: Gauge<'tenant_id'>;
   readonly keyRotations: Counter<'tenant_id' | 'reason'>;
+  readonly tokensIssued: Counter<'tenant_id'>;
+  readonly tokensRefreshed: Counter<'tenant_id'>;
+  readonly tokensRevoked: Counter<'tenant_id' | 'scope'>;
+  readonly refreshReuseDetected: Counter<'tenant_id'>;
+  readonly redisCommandDuration: Histogram<'command' | 'script' | 'outcome'>;
 }
 
-/** Creates the registry with Node process metrics and the upstream metric families. */
+/**
+ * The token counters the TokenService feeds. Every label value is bounded: tenant ids
+ * come from configuration (a call naming an unknown tenant is never counted), scopes
+ * are a closed set.
+ */
+export type TokenMetrics = Pick<Metrics, 'tokensIssued' | 'tokensRefreshed' | 'tokensRevoked' | 'refreshReuseDetected'>;
+
+/**
+ * prom-client's default gauges whose `_total` suffix breaks the exposition conventions
+ * (`promtool check metrics`); each repeats the sum of its per-type sibling
+ * (`nodejs_active_handles{type}` …), so nothing is lost.
+ */
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/**
+ * A gauge exposed with `# TYPE … untyped`. Only for `token_engine_jwks_key_count`: its
+ * upstream name must stay (compatibility promise), and a *gauge* ending in `_count` reads
+ * as a histogram part to Prometheus tooling (promtool rejects it); untyped samples are
+ * stored and queried exactly like a gauge's.
+ */
+class UntypedGauge<T extends string> extends Gauge<T> {
+  override async get(): Promise<MetricObjectWithValues<MetricValue<T>>> {
+    // prom-client declares `type` as a numeric enum; at run time it is the exposition word.
+    return { ...(await super.get()), type: 'untyped' as unknown as MetricType };
+  }
+}
+
+/** Creates the registry with Node process metrics and the service's metric families. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   const registers = [registry];
   return {
     registry,
@@ -49,7 +83,7 @@ export function createMetrics(): Metrics {
       labelNames: ['operation'],
       registers,
     }),
-    jwksKeyCount: new Gauge({
+    jwksKeyCount: new UntypedGauge({
       name: 'token_engine_jwks_key_count',
       help: 'Number of non-expired public keys available in the JWKS endpoint',
       labelNames: ['tenant_id'],
@@ -61,5 +95,46 @@ export function createMetrics(): Metrics {
       labelNames: ['tenant_id', 'reason'],
       registers,
     }),
+    tokensIssued: new Counter({
+      name: 'token_engine_tokens_issued_total',
+      help: 'Token pairs issued by IssueToken, by tenant',
+      labelNames: ['tenant_id'],
+      registers,
+    }),
+    tokensRefreshed: new Counter({
+      name: 'token_engine_tokens_refreshed_total',
+      help: 'Refresh tokens rotated by RefreshToken, by tenant',
+      labelNames: ['tenant_id'],
+      registers,
+    }),
+    tokensRevoked: new Counter({
+      name: 'token_engine_tokens_revoked_total',
+      help: 'Revocations recorded (one per revocation call, however many tokens it covers), by tenant and scope',
+      labelNames: ['tenant_id', 'scope'],
+      registers,
+    }),
+    refreshReuseDetected: new Counter({
+      name: 'token_engine_refresh_token_reuse_detected_total',
+      help: 'Already-rotated refresh tokens presented again (the token family was revoked), by tenant',
+      labelNames: ['tenant_id'],
+      registers,
+    }),
+    redisCommandDuration: new Histogram({
+      name: 'token_engine_redis_command_duration_seconds',
+      help: 'Redis command latency from write to reply, by command, Lua script and outcome',
+      labelNames: ['command', 'script', 'outcome'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
   };
+}
+
+/**
+ * Feeds the Redis latency histogram from ioredis's diagnostics channel; the returned
+ * function unsubscribes (the app's stop).
+ */
+export function observeRedisCommands(metrics: Metrics): () => void {
+  return subscribeRedisCommandTimings((sample) =>
+    metrics.redisCommandDuration.observe({ command: sample.command, script: sample.script, outcome: sample.outcome }, sample.seconds),
+  );
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
+import type { TokenMetrics } from '../observability/metrics.js';
 import { DomainError } from '../errors.js';
 import type { RevocationAudit, RevocationScope, TokenStore } from '../store/ports.js';
 import type { Tenant, TenantRegistry } from '../tenancy/tenants.js';
@@ -37,6 +38,8 @@ export interface TokenServiceDeps {
   readonly clock: Clock;
   /** Receives the `token revoked` audit line of every revocation. */
   readonly log: Logger;
+  /** Counters of issued, refreshed and revoked tokens and of detected reuse. */
+  readonly metrics?: TokenMetrics;
 }
 
 /** Who asks for a revocation, for the audit trail. */
@@ -71,6 +74,7 @@ export class TokenService {
       issuedAt: now,
       expiresAt,
     });
+    this.deps.metrics?.tokensIssued.inc({ tenant_id: tenant.id });
     return pair(access, refresh.value, expiresAt, now);
   }
 
@@ -85,7 +89,7 @@ export class TokenService {
     const digest = refreshTokenDigest(cmd.refreshToken);
     const now = this.deps.clock.now();
     const presented = await this.deps.store.present(tenant.storePolicy, digest, now);
-    if (presented.kind !== 'active') throw refusal(presented.kind);
+    if (presented.kind !== 'active') throw this.refusal(tenant, presented.kind);
 
     const claims = Object.keys(cmd.claims).length > 0 ? cmd.claims : presented.token.claims;
     const access = await signAccessToken(
@@ -102,7 +106,8 @@ export class TokenService {
       { ...presented.token, claims, digest: next.digest, issuedAt: now, expiresAt },
       now,
     );
-    if (rotated.kind !== 'rotated') throw refusal(rotated.kind);
+    if (rotated.kind !== 'rotated') throw this.refusal(tenant, rotated.kind);
+    this.deps.metrics?.tokensRefreshed.inc({ tenant_id: tenant.id });
     return pair(access, next.value, expiresAt, now);
   }
 
@@ -111,28 +116,28 @@ export class TokenService {
     const tenant = this.tenant(tenantId);
     const audit = this.audit(caller, 'token', tokenRef(refreshToken), '');
     await this.deps.store.revokeToken(tenant.storePolicy, refreshTokenDigest(refreshToken), audit);
-    this.logRevocation(tenant, audit);
+    this.afterRevocation(tenant, audit);
   }
 
   async revokeUser(tenantId: string, userId: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
     const audit = this.audit(caller, 'user', '', userId);
     await this.deps.store.revokeUser(tenant.storePolicy, userId, audit);
-    this.logRevocation(tenant, audit);
+    this.afterRevocation(tenant, audit);
   }
 
   async revokeAudience(tenantId: string, audience: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
     const audit = this.audit(caller, 'audience', '', audience);
     await this.deps.store.revokeAudience(tenant.storePolicy, audience, audit);
-    this.logRevocation(tenant, audit);
+    this.afterRevocation(tenant, audit);
   }
 
   async revokeUserAudience(tenantId: string, userId: string, audience: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
     const audit = this.audit(caller, 'user_audience', '', userId);
     await this.deps.store.revokeUserAudience(tenant.storePolicy, userId, audience, audit);
-    this.logRevocation(tenant, audit);
+    this.afterRevocation(tenant, audit);
   }
 
   private tenant(tenantId: string): Tenant {
@@ -141,8 +146,15 @@ export class TokenService {
     return tenant;
   }
 
-  /** The audit log line (spec §8); the same record is already in the tenant's audit stream. */
-  private logRevocation(tenant: Tenant, audit: RevocationAudit): void {
+  /** Counts a detected reuse (the store has already revoked the family) and builds the refusal. */
+  private refusal(tenant: Tenant, kind: 'not_found' | 'revoked' | 'reused'): DomainError {
+    if (kind === 'reused') this.deps.metrics?.refreshReuseDetected.inc({ tenant_id: tenant.id });
+    return refusal(kind);
+  }
+
+  /** The audit log line (spec §8; the same record is already in the tenant's audit stream) and the revocation counter. */
+  private afterRevocation(tenant: Tenant, audit: RevocationAudit): void {
+    this.deps.metrics?.tokensRevoked.inc({ tenant_id: tenant.id, scope: audit.scope });
     this.deps.log.info(
       {
         tenant_id: tenant.id,

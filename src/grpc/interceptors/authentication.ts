@@ -6,7 +6,9 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
+import type { Tracer } from '@opentelemetry/api';
 import { currentRequestContext } from '../../observability/context.js';
+import { ATTR, inSpan, tokenEngineTracer } from '../../observability/tracing.js';
 import { firstValue, isInfrastructureMethod, reject } from './common.js';
 
 export const UNAUTHENTICATED_MESSAGE = 'invalid or missing api key';
@@ -70,15 +72,22 @@ export function clientCertificateAuthentication(commonName: (call: ServerInterce
   };
 }
 
-/** Authenticates every RPC but health and reflection; the identity goes into the request context. */
-export function authenticationInterceptor(authenticate: Authenticate): ServerInterceptor {
+/**
+ * Authenticates every RPC but health and reflection; the identity goes into the request
+ * context. The check runs in an `authenticate` span.
+ */
+export function authenticationInterceptor(authenticate: Authenticate, tracer: Tracer = tokenEngineTracer()): ServerInterceptor {
   return (descriptor, call) => {
     if (isInfrastructureMethod(descriptor.path)) return new ServerInterceptingCall(call);
     return new ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata, mdNext) => {
-            const result = authenticate(metadata, call);
+            const result = inSpan(tracer, 'authenticate', (span) => {
+              const outcome = authenticate(metadata, call);
+              if ('problem' in outcome) span.setAttribute(ATTR.rpcGrpcStatusCode, Status.UNAUTHENTICATED);
+              return outcome;
+            });
             if ('problem' in result) return reject(call, Status.UNAUTHENTICATED, result.problem);
             const ctx = currentRequestContext();
             if (ctx) ctx.callerIdentity = result.identity;

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata, ServerInterceptingCall, status as Status, type ServerInterceptor } from '@grpc/grpc-js';
+import { context, type Context, type Tracer } from '@opentelemetry/api';
 import { isDomainError } from '../../errors.js';
 import { deriveSecrets, fingerprint, openCompleted, sealCompleted, type IdempotencySecrets } from '../../idempotency/record.js';
 import { currentRequestContext } from '../../observability/context.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { inSpanAsync, tokenEngineTracer } from '../../observability/tracing.js';
 import type { IdempotencyStore } from '../../store/ports.js';
 import { isValidIdempotencyKey } from '../schemas.js';
 import { firstValue, reject } from './common.js';
@@ -46,6 +48,8 @@ export interface IdempotencyDeps {
   readonly lockTtlMs: number;
   /** How long a completed record is replayed (TOKEN_ENGINE_IDEMPOTENCY_TTL). */
   readonly idempotencyTtlMs: number;
+  /** Spans `idempotency claim`, `idempotency promote`, `idempotency release`. */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -55,10 +59,14 @@ export interface IdempotencyDeps {
  * released when the call fails so an immediate retry can run.
  */
 export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor {
+  const tracer = deps.tracer ?? tokenEngineTracer();
   return (descriptor, call) => {
     const method = METHODS.get(descriptor.path);
     if (!method) return new ServerInterceptingCall(call);
     const rpcMethod = descriptor.path;
+    // The request's trace context: promote and release run on the response path, where
+    // the active context is the handler's.
+    let requestContext: Context | undefined;
     let headerKey: string | undefined;
     let held: { secrets: IdempotencySecrets; owner: string; requestFingerprint: Buffer } | undefined;
 
@@ -86,7 +94,11 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
       });
       const requestFingerprint = fingerprint(secrets, method.canonical(message));
       const owner = randomUUID();
-      const claim = await deps.store.claim(secrets.id, owner, deps.lockTtlMs);
+      const claim = await inSpanAsync(tracer, 'idempotency claim', async (span) => {
+        const found = await deps.store.claim(secrets.id, owner, deps.lockTtlMs);
+        span.setAttribute('token_engine.idempotency.claim', found.kind);
+        return found;
+      });
       if (claim.kind === 'claimed') {
         held = { secrets, owner, requestFingerprint };
         return 'forward';
@@ -122,6 +134,7 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
             mdNext(metadata);
           },
           onReceiveMessage: (message: Record<string, unknown>, msgNext) => {
+            requestContext = context.active();
             decide(message).then(
               (decision) => {
                 if (decision === 'forward') msgNext(message);
@@ -147,7 +160,8 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
         held = undefined;
         deps.metrics.idempotency.inc({ result: 'miss', rpc_method: rpcMethod });
         const record = sealCompleted(claim.secrets, claim.requestFingerprint, response);
-        deps.store.complete(claim.secrets.id, claim.owner, record, deps.idempotencyTtlMs).then(
+        const promote = (): Promise<boolean> => deps.store.complete(claim.secrets.id, claim.owner, record, deps.idempotencyTtlMs);
+        inSpanAsync(tracer, 'idempotency promote', promote, requestContext).then(
           (kept) => {
             if (!kept) deps.log.warn({ rpc_method: rpcMethod }, 'idempotency claim expired before the response was stored');
             next(response);
@@ -163,7 +177,8 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
         if (!claim || status.code === Status.OK) return next(status);
         held = undefined;
         deps.metrics.idempotency.inc({ result: 'miss', rpc_method: rpcMethod });
-        deps.store.release(claim.secrets.id, claim.owner).then(
+        const release = (): Promise<void> => deps.store.release(claim.secrets.id, claim.owner);
+        inSpanAsync(tracer, 'idempotency release', release, requestContext).then(
           () => next(status),
           (err: unknown) => {
             deps.log.warn({ err: (err as Error).message, rpc_method: rpcMethod }, 'idempotency store: could not release a claim');

@@ -56,6 +56,8 @@ export function createRedisClient(settings: RedisConnectionSettings): RedisClien
       ...auth,
       sentinels: settings.sentinels.map((n) => ({ host: n.host, port: n.port })),
       name: settings.sentinelMaster ?? 'mymaster',
+      // Reconnect as soon as the sentinels switch master, not after the retry delay.
+      failoverDetector: true,
       db: settings.db,
     });
   }
