@@ -7,8 +7,11 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
+COPY proto ./proto
 COPY src ./src
+COPY client ./client
+COPY examples ./examples
 RUN npm run build
 
 # ---- runtime: production dependencies, dist/ and proto/ only ----
@@ -30,4 +33,5 @@ EXPOSE 9090 8080
 # Liveness on the HTTP port; assumes TOKEN_ENGINE_HTTP_ADDR keeps port 8080.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/main.js"]
+# instrument.js starts tracing before anything else loads (main.js also imports it first).
+CMD ["node", "--import", "./dist/instrument.js", "dist/main.js"]

@@ -1,0 +1,137 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main as customClaims } from '../../examples/custom-claims.js';
+import { main as idempotentRetries } from '../../examples/idempotent-retries.js';
+import { main as mtlsClient } from '../../examples/mtls-client.js';
+import { main as multiTenant } from '../../examples/multi-tenant.js';
+import { main as plainClient } from '../../examples/plain-client.js';
+import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
+import { makeTestPki, type TestPki } from '../support/certs.js';
+import { uniquePrefix } from '../support/redis.js';
+import { EXAMPLES_DIST } from './support/paths.js';
+import { runNode } from './support/run-node.js';
+
+describe('the examples against a started service (API key)', () => {
+  let t: TestApp;
+  const options = (): { address: string; apiKey: string; httpBase: string; tenantId: string } => ({
+    address: t.grpcAddress,
+    apiKey: TEST_API_KEY,
+    httpBase: t.httpBase,
+    tenantId: t.tenantId,
+  });
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('plain-client: issue, refresh (rotation), revoke, refused afterwards', async () => {
+    const result = await plainClient(options());
+    expect(result).toEqual({
+      accessTokenExpiresIn: expect.any(Number),
+      refreshTokenExpiresIn: expect.any(Number),
+      rotated: true,
+      refreshAfterRevoke: 'PERMISSION_DENIED',
+    });
+    expect([899, 900]).toContain(result.accessTokenExpiresIn);
+  });
+
+  it('custom-claims: a resource server verifies the token with the JWKS and reads the claims', async () => {
+    expect(await customClaims(options())).toEqual({
+      sub: 'carol',
+      aud: ['orders-api'],
+      role: 'editor',
+      plan: 'pro',
+      kid: expect.any(String),
+    });
+  });
+
+  it('idempotent-retries: same key and content replays, different content is refused', async () => {
+    expect(await idempotentRetries(options())).toEqual({ identical: true, replayed: true, differentContent: 'FAILED_PRECONDITION' });
+  });
+
+  it('multi-tenant: with one tenant served, an unknown tenant and a foreign token are NOT_FOUND', async () => {
+    const other = uniquePrefix('not-served');
+    expect(await multiTenant({ ...options(), tenants: [t.tenantId, other] })).toEqual({
+      tenants: { [t.tenantId]: 'served', [other]: 'NOT_FOUND' },
+      crossTenantRefresh: { from: t.tenantId, to: other, code: 'NOT_FOUND' },
+    });
+    const single = await multiTenant(options());
+    expect(single.tenants[t.tenantId]).toBe('served');
+    expect(Object.values(single.tenants)).toEqual(['served', 'NOT_FOUND']);
+    expect(single.crossTenantRefresh?.code).toBe('NOT_FOUND');
+  });
+
+  it('every built example runs with node and prints its result', async () => {
+    const args = ['--address', t.grpcAddress, '--http', t.httpBase, '--tenant', t.tenantId];
+    const env = { TOKEN_ENGINE_CLI_API_KEY: TEST_API_KEY };
+    const runs = await Promise.all(
+      ['plain-client', 'custom-claims', 'idempotent-retries', 'multi-tenant'].map(async (name) => ({
+        name,
+        run: await runNode(join(EXAMPLES_DIST, `${name}.js`), args, env),
+      })),
+    );
+    for (const { name, run } of runs) {
+      expect({ name, code: run.code, stderr: run.stderr }).toEqual({ name, code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toBeTypeOf('object');
+    }
+    expect(JSON.parse(runs[0]?.run.stdout ?? '{}')).toMatchObject({ refreshAfterRevoke: 'PERMISSION_DENIED' });
+    const failed = await runNode(join(EXAMPLES_DIST, 'plain-client.js'), [...args.slice(0, 4), '--tenant', 'no-such-tenant'], env);
+    expect(failed).toMatchObject({ code: 1, stderr: 'NOT_FOUND: tenant no-such-tenant not found\n' });
+  });
+});
+
+describe('the mtls-client example', () => {
+  let pki: TestPki;
+  let t: TestApp;
+  beforeAll(async () => {
+    pki = await makeTestPki();
+    const tenantId = uniquePrefix('example-mtls');
+    const registry = join(pki.dir, 'callers.yaml');
+    writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n`);
+    writeFileSync(join(pki.dir, 'client.crt'), pki.clients.serviceA.cert);
+    writeFileSync(join(pki.dir, 'client.key'), pki.clients.serviceA.key);
+    t = await startTestApp(
+      {
+        TOKEN_ENGINE_TLS_MODE: 'mtls',
+        TOKEN_ENGINE_STATIC_CALLER_KEYS: '',
+        TOKEN_ENGINE_TLS_CERT_FILE: pki.server.certFile,
+        TOKEN_ENGINE_TLS_KEY_FILE: pki.server.keyFile,
+        TOKEN_ENGINE_TLS_CA_FILE: pki.caFile,
+        TOKEN_ENGINE_CALLER_REGISTRY_PATH: registry,
+      },
+      tenantId,
+    );
+  });
+  afterAll(async () => {
+    await t.stop();
+    await pki.cleanup();
+  });
+
+  it('issues with a client certificate and revokes all of the user’s tokens', async () => {
+    const result = await mtlsClient({
+      address: t.grpcAddress,
+      httpBase: t.httpBase,
+      tenantId: t.tenantId,
+      tls: { cert: pki.clients.serviceA.cert, key: pki.clients.serviceA.key, ca: pki.ca, serverName: 'localhost' },
+    });
+    expect(result).toEqual({ issued: true, accessTokenExpiresIn: expect.any(Number), refreshAfterRevokeAll: 'PERMISSION_DENIED' });
+    await expect(mtlsClient({ address: t.grpcAddress, httpBase: t.httpBase, tenantId: t.tenantId, apiKey: 'k' })).rejects.toThrow('needs tls options');
+  });
+
+  it('runs built, with certificate files on the command line', async () => {
+    const run = await runNode(join(EXAMPLES_DIST, 'mtls-client.js'), [
+      '--address', t.grpcAddress,
+      '--http', t.httpBase,
+      '--tenant', t.tenantId,
+      '--cert', join(pki.dir, 'client.crt'),
+      '--key', join(pki.dir, 'client.key'),
+      '--ca', pki.caFile,
+      '--server-name', 'localhost',
+    ]);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ issued: true, refreshAfterRevokeAll: 'PERMISSION_DENIED' });
+  });
+});
