@@ -24,7 +24,7 @@ TOKEN_ENGINE_HTTP_ADDR ?= 127.0.0.1:8080
 # last brought in line with package.json and package-lock.json.
 INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help node_modules build run test proto-gen typecheck clean
+.PHONY: help node_modules build run test bench soak proto-gen typecheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,12 @@ run: build ## Start the service locally (memory store, no TLS, dev API key)
 test: node_modules ## Build, then run every test project
 	npm run build
 	npm test
+
+# Benchmarks drive the built service against a real Redis (REDIS_URL, else a throwaway
+# redis-server, installed with apt when missing). Never part of `make test`.
+bench: build ## Benchmark every RPC against its ceilings (prints tables; see doc/PERFORMANCE.md)
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	node bench/run.mjs
 
 proto-gen: node_modules ## Regenerate src/generated from proto/
 	npm run proto-gen

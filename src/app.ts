@@ -16,6 +16,7 @@ import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar } from './http/sidecar.js';
 import { loadTenantsFile, type TenantDefinition } from './config/tenants-file.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
+import { joinMetricsAggregation } from './lifecycle/workers.js';
 import { KeyRing } from './keys/key-ring.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, observeRedisCommands, type Metrics } from './observability/metrics.js';
@@ -36,6 +37,8 @@ export interface AppOverrides {
   readonly clock?: Clock;
   /** Shorter Redis start-up deadline (tests). */
   readonly redisStartupDeadlineMs?: number;
+  /** One of several worker processes (TOKEN_ENGINE_WORKERS): /metrics aggregates the host. */
+  readonly clusterWorker?: boolean;
 }
 
 /** A built application: servers bound on start, everything closed on stop. */
@@ -109,6 +112,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     const sidecar = createSidecar({
       log,
       metrics,
+      ...(overrides.clusterWorker ? { metricsText: joinMetricsAggregation(metrics.registry) } : {}),
       tenants,
       defaultTenantId,
       jwksCacheMaxAgeSeconds: Math.floor(config.jwksCacheMaxAgeMs / 1000),

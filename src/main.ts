@@ -4,6 +4,7 @@ import { shutdownTracing } from './instrument.js';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { isWorkerProcess, runPrimary } from './lifecycle/workers.js';
 import { createLogger } from './observability/logger.js';
 
 /** Whole-process budget for a graceful stop (spec §11). */
@@ -30,10 +31,18 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   for (const warning of warnings) log.warn(warning);
   if (command === 'rotate-keys') return rotateKeys(config, log);
+  if (config.workers > 1 && !isWorkerProcess()) {
+    if (config.store === 'memory') {
+      log.warn('TOKEN_ENGINE_WORKERS > 1 needs a shared store; the memory store runs one process');
+    } else {
+      runPrimary(config.workers, log);
+      return;
+    }
+  }
 
   let app;
   try {
-    app = await buildApp(config, { log });
+    app = await buildApp(config, { log, clusterWorker: isWorkerProcess() });
     await app.start();
   } catch (err) {
     log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'token-engine failed to start');

@@ -12,6 +12,8 @@ export interface ReadinessCheck {
 export interface SidecarDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** What /metrics serves: this process's registry, or the whole host's with workers. */
+  readonly metricsText?: () => Promise<string>;
   readonly tenants: TenantRegistry;
   readonly defaultTenantId: string;
   readonly jwksCacheMaxAgeSeconds: number;
@@ -53,8 +55,8 @@ export function createSidecar(deps: SidecarDeps): FastifyInstance {
     jwks(req.params.tenantId)(req, reply),
   );
 
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  const metricsText = deps.metricsText ?? (() => deps.metrics.registry.metrics());
+  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await metricsText()),
   );
   return app;
 }

@@ -75,6 +75,8 @@ export function createMetrics(): Metrics {
     activeTenants: new Gauge({
       name: 'token_engine_active_tenants',
       help: 'Number of active tenants',
+      // Every worker process serves the same tenants: the host's value is the same, not the sum.
+      aggregator: 'max',
       registers,
     }),
     tenantRegistryOperations: new Counter({
@@ -87,6 +89,7 @@ export function createMetrics(): Metrics {
       name: 'token_engine_jwks_key_count',
       help: 'Number of non-expired public keys available in the JWKS endpoint',
       labelNames: ['tenant_id'],
+      aggregator: 'max',
       registers,
     }),
     keyRotations: new Counter({

@@ -1,0 +1,50 @@
+// The Redis ceiling: the service's own scripts through its own store, 64 in flight, one
+// connection. "issue" = the IssueToken script; "refresh" = present + rotate.
+// Usage: node bench/redis-ceiling.mjs <redisUrl> <issue|refresh> <durationMs>
+import { Redis } from 'ioredis';
+import { RedisTokenStore } from '../dist/store/redis/token-store.js';
+import { mintRefreshToken, newFamilyId } from '../dist/tokens/refresh-token.js';
+
+const [url, mode = 'issue', durationArg = '3000'] = process.argv.slice(2);
+const redis = new Redis(url, { enableAutoPipelining: true });
+const store = new RedisTokenStore(redis);
+const policy = { tenantId: `bench-redis-${process.pid}`, revocationRetentionMs: 3_600_000 };
+const token = (subject) => {
+  const t = mintRefreshToken();
+  const now = Date.now();
+  return { digest: t.digest, familyId: newFamilyId(), subject, audiences: ['api'], claims: { role: 'reader' }, issuedAt: now, expiresAt: now + 3_600_000 };
+};
+// Refresh: tokens are seeded first (not timed), then each is presented and rotated once.
+const seeded = [];
+if (mode === 'refresh') {
+  for (let i = 0; i < 30_000; i += 500) {
+    const batch = Array.from({ length: 500 }, () => token('u'));
+    await Promise.all(batch.map((t) => store.issue(policy, t)));
+    seeded.push(...batch);
+  }
+}
+let cursor = 0;
+const op =
+  mode === 'issue'
+    ? () => store.issue(policy, token('u'))
+    : async () => {
+        const presented = seeded[cursor++];
+        if (!presented) return;
+        await store.present(policy, presented.digest, Date.now());
+        await store.rotate(policy, presented.digest, token('u'), Date.now());
+      };
+for (let i = 0; i < 500; i++) await op();
+let count = 0;
+const deadline = Date.now() + Number(durationArg);
+const t0 = process.hrtime.bigint();
+await Promise.all(
+  Array.from({ length: 64 }, async () => {
+    while (Date.now() < deadline && (mode === 'issue' || cursor < seeded.length)) {
+      await op();
+      count++;
+    }
+  }),
+);
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+redis.disconnect();
+console.log(JSON.stringify({ mode, rps: count / seconds }));

@@ -1,0 +1,147 @@
+// `make bench`: the service under load next to the ceilings of the work it does, measured
+// in the same run on the same machine. Prints tables; quote the ratios, not the absolute
+// numbers (the machine is shared and noisy). Medians of BENCH_REPEATS runs (default 3).
+//
+// Environment: REDIS_URL (else a throwaway redis-server), BENCH_REPEATS, BENCH_SECONDS,
+// BENCH_WORKERS (e.g. "1,2" to compare TOKEN_ENGINE_WORKERS settings).
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
+import { cpuSeconds, median, rssMiB, runNode, startRedis, startService } from './lib.mjs';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const WORKERS = (process.env.BENCH_WORKERS ?? '1').split(',').map(Number);
+const durationMs = SECONDS * 1000;
+const API_KEY = 'bench-key';
+
+const redis = await startRedis();
+const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, ceilings: {}, rpc: [], targets: [] };
+
+const progress = (text) => process.stderr.write(`[bench] ${text}\n`);
+
+async function medianOf(fn) {
+  const runs = [];
+  for (let i = 0; i < REPEATS; i++) runs.push(await fn());
+  const pick = (k) => median(runs.map((r) => r[k]));
+  return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, typeof runs[0][k] === 'number' ? pick(k) : runs[0][k]]));
+}
+
+// ---- Ceilings -----------------------------------------------------------------------
+async function echoCeiling(tokenLength) {
+  const child = spawn(process.execPath, ['bench/echo-server.mjs', String(tokenLength)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(JSON.parse(d.toString()).port)));
+  try {
+    return await medianOf(() =>
+      runNode('bench/loadgen.mjs', [JSON.stringify({ target: `127.0.0.1:${port}`, mode: 'echo', concurrency: 64, durationMs, maxCalls: 1e9, tenantId: 'x' })]),
+    );
+  } finally {
+    child.kill();
+  }
+}
+for (const alg of ['RS256', 'ES256']) {
+  progress(`ceilings ${alg}`);
+  const sign = await medianOf(() => runNode('bench/sign-ceiling.mjs', [alg, String(durationMs)]));
+  results.ceilings[`sign_${alg}`] = sign.rps;
+  results.ceilings[`grpc_${alg}`] = (await echoCeiling(sign.tokenLength)).rps;
+}
+results.ceilings.redis_issue = (await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'issue', String(durationMs)]))).rps;
+results.ceilings.redis_refresh = (await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'refresh', String(durationMs)]))).rps;
+
+const composed = (...rates) => 1 / rates.reduce((sum, r) => sum + 1 / r, 0);
+
+// ---- The service ----------------------------------------------------------------------
+/**
+ * Refresh and revoke need one fresh token per call, seeded before timing: seed a little
+ * more than the fastest rate seen on a small machine can use in the run.
+ */
+function callBudget(mode, concurrency) {
+  if (mode !== 'refresh' && mode !== 'revoke') return 10_000_000;
+  return Math.ceil(SECONDS * (concurrency === 1 ? 2_500 : 10_000));
+}
+
+async function scenario(svc, tenantId, mode, concurrency, extra = {}) {
+  progress(`${mode} @${concurrency}`);
+  return medianOf(async () => {
+    const cpu0 = cpuSeconds(svc.pid);
+    const r = await runNode('bench/loadgen.mjs', [
+      JSON.stringify({ target: svc.grpc, mode, concurrency, durationMs, maxCalls: callBudget(mode, concurrency), tenantId, apiKey: API_KEY, ...extra }),
+    ]);
+    if (r.errors > 0) throw new Error(`${mode}@${concurrency}: ${r.errors} errors, first: ${r.firstError}`);
+    return { ...r, cpuCores: (cpuSeconds(svc.pid) - cpu0) / r.seconds, rssMiB: rssMiB(svc.pid) };
+  });
+}
+
+for (const workers of WORKERS) {
+  for (const alg of ['RS256', 'ES256']) {
+    const tenantId = `bench-${alg}-${randomUUID().slice(0, 8)}`;
+    const svc = await startService({
+      TOKEN_ENGINE_ISSUER: tenantId,
+      TOKEN_ENGINE_AUDIENCE: 'bench-api',
+      TOKEN_ENGINE_TLS_MODE: 'disabled',
+      TOKEN_ENGINE_STATIC_CALLER_KEYS: `${API_KEY}=bench`,
+      TOKEN_ENGINE_REDIS_URL: redis.url,
+      TOKEN_ENGINE_SIGNING_ALG: alg,
+      TOKEN_ENGINE_WORKERS: String(workers),
+    });
+    try {
+      const row = (rpc, concurrency, r, ceiling) =>
+        results.rpc.push({ workers, alg, rpc, concurrency, ...r, ceiling, ratio: ceiling ? r.rps / ceiling : undefined });
+      const issueCeiling = composed(results.ceilings[`sign_${alg}`], results.ceilings[`grpc_${alg}`], results.ceilings.redis_issue);
+      const refreshCeiling = composed(results.ceilings[`sign_${alg}`], results.ceilings[`grpc_${alg}`], results.ceilings.redis_refresh);
+      for (const c of [1, 16, 64]) row('IssueToken', c, await scenario(svc, tenantId, 'issue', c), c === 64 ? issueCeiling : undefined);
+      for (const c of [1, 16, 64]) row('RefreshToken', c, await scenario(svc, tenantId, 'refresh', c), c === 64 ? refreshCeiling : undefined);
+      row('IssueToken (idempotent replay)', 64, await scenario(svc, tenantId, 'issue-replay', 64));
+      for (const c of [16, 64]) row('RevokeToken', c, await scenario(svc, tenantId, 'revoke', c));
+      for (const [rpc, mode] of [['RevokeAllUserTokens', 'revoke-user'], ['RevokeAllForAudience', 'revoke-audience'], ['RevokeAllForUserAndAudience', 'revoke-user-audience']]) {
+        for (const c of [16, 64]) row(rpc, c, await scenario(svc, tenantId, mode, c));
+      }
+      if (workers === WORKERS[0] && alg === 'ES256') {
+        await runNode('bench/loadgen.mjs', [JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 10_000, userId: 'heavy', tenantId, apiKey: API_KEY })]);
+        await runNode('bench/loadgen.mjs', [JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 1, userId: 'light', tenantId, apiKey: API_KEY })]);
+        row('RevokeAllUserTokens (user with 10,000 tokens)', 1, await scenario(svc, tenantId, 'revoke-user', 1, { userId: 'heavy' }));
+        row('RevokeAllUserTokens (user with 1 token)', 1, await scenario(svc, tenantId, 'revoke-user', 1, { userId: 'light' }));
+      }
+    } finally {
+      await svc.stop();
+    }
+  }
+}
+await redis.stop();
+
+// ---- Report ---------------------------------------------------------------------------
+const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d));
+console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}; medians of ${REPEATS} runs of ${SECONDS} s\n`);
+console.log('ceilings (calls/s)');
+for (const [k, v] of Object.entries(results.ceilings)) console.log(`  ${k.padEnd(16)} ${f(v)}`);
+console.log('\n| workers | alg | RPC | in flight | calls/s | p50 ms | p90 ms | p99 ms | service CPU (cores) | RSS MiB | composed ceiling | ratio |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of results.rpc) {
+  console.log(`| ${r.workers} | ${r.alg} | ${r.rpc} | ${r.concurrency} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p90, 2)} | ${f(r.p99, 2)} | ${f(r.cpuCores, 2)} | ${f(r.rssMiB)} | ${f(r.ceiling)} | ${f(r.ratio, 2)} |`);
+}
+const find = (alg, rpc, c, workers = WORKERS[0]) => results.rpc.find((r) => r.alg === alg && r.rpc === rpc && r.concurrency === c && r.workers === workers);
+const check = (name, value, target, ok) => results.targets.push({ name, value, target, ok });
+check('IssueToken RS256 @64 / composed ceiling', find('RS256', 'IssueToken', 64)?.ratio, '≥ 0.80', (find('RS256', 'IssueToken', 64)?.ratio ?? 0) >= 0.8);
+check('IssueToken ES256 @64 / composed ceiling', find('ES256', 'IssueToken', 64)?.ratio, '≥ 0.60', (find('ES256', 'IssueToken', 64)?.ratio ?? 0) >= 0.6);
+for (const alg of ['RS256', 'ES256']) {
+  const v = (find(alg, 'RefreshToken', 64)?.rps ?? 0) / (find(alg, 'IssueToken', 64)?.rps ?? 1);
+  check(`RefreshToken / IssueToken throughput @64 (${alg})`, v, '≥ 0.90', v >= 0.9);
+}
+check('ES256 IssueToken p99 @16 (ms)', find('ES256', 'IssueToken', 16)?.p99, '≤ 10', (find('ES256', 'IssueToken', 16)?.p99 ?? Infinity) <= 10);
+const heavy = find('ES256', 'RevokeAllUserTokens (user with 10,000 tokens)', 1);
+const light = find('ES256', 'RevokeAllUserTokens (user with 1 token)', 1);
+check('RevokeAllUserTokens p50: 10,000 tokens / 1 token', (heavy?.p50 ?? 0) / (light?.p50 ?? 1), '≈ 1 (within noise, ≤ 1.3)', (heavy?.p50 ?? 0) / (light?.p50 ?? 1) <= 1.3);
+for (const alg of ['RS256', 'ES256']) {
+  const v = (find(alg, 'IssueToken', 64)?.cpuCores / find(alg, 'IssueToken', 64)?.rps) ? (find(alg, 'IssueToken (idempotent replay)', 64).cpuCores / find(alg, 'IssueToken (idempotent replay)', 64).rps) / (find(alg, 'IssueToken', 64).cpuCores / find(alg, 'IssueToken', 64).rps) : NaN;
+  check(`replay CPU per call / fresh IssueToken CPU per call (${alg})`, v, '≤ 0.33', v <= 1 / 3);
+}
+if (WORKERS.length > 1) {
+  for (const alg of ['RS256', 'ES256']) {
+    const v = (find(alg, 'IssueToken', 64, WORKERS[1])?.rps ?? 0) / (find(alg, 'IssueToken', 64, WORKERS[0])?.rps ?? 1);
+    check(`IssueToken @64 with ${WORKERS[1]} workers / ${WORKERS[0]} (${alg})`, v, 'informational', true);
+  }
+}
+console.log('\n| target | measured | wanted | met |');
+console.log('|---|---|---|---|');
+for (const t of results.targets) console.log(`| ${t.name} | ${f(t.value, 2)} | ${t.target} | ${t.ok ? 'yes' : 'no'} |`);
+console.log(`\n${JSON.stringify(results)}`);
