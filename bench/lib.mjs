@@ -131,12 +131,20 @@ export function median(values) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Runs a node script as a separate process and parses the JSON it prints last. */
-export function runNode(script, args, env = {}) {
+/**
+ * Runs a node script as a separate process and parses the JSON it prints last.
+ * `onLine` sees every earlier line (the load generator marks its timed phase with them).
+ */
+export function runNode(script, args, env = {}, onLine = () => {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d.toString()));
+    let seen = 0;
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const lines = out.split('\n');
+      for (; seen < lines.length - 1; seen++) onLine(lines[seen]);
+    });
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited ${code}`));
       const last = out.trim().split('\n').at(-1);

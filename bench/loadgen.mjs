@@ -125,6 +125,8 @@ function raw(request) {
 const warm = Math.min(50, Math.floor(maxCalls / 10));
 await pool(warm, o.concurrency, (i) => raw(requestFor(maxCalls + i)));
 
+// Tells the orchestrator the timed phase starts now (it reads the service's CPU here).
+console.log(JSON.stringify({ phase: 'timed' }));
 const latencies = [];
 let errors = 0;
 let firstError;

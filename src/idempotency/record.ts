@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** Who and what an idempotency key is scoped to (spec §5). */
 export interface IdempotencyScope {
@@ -11,61 +11,66 @@ export interface IdempotencyScope {
 /**
  * Secrets derived from the client's idempotency key and the scope. The store sees only
  * `id`; without the client's key nobody can read a cached response or tell which
- * request it answered.
+ * request it answered (ADR 0002).
  */
 export interface IdempotencySecrets {
   /** The record's id in the store (base64url, 43 chars). */
   readonly id: string;
-  readonly encryptionKey: Buffer;
-  readonly fingerprintKey: Buffer;
+  readonly encryptionKey: KeyObject;
 }
 
-const INFO = Buffer.from('token-engine idempotency v1', 'utf8');
+const DOMAIN = 'token-engine idempotency v2\0';
 
-/** HKDF-SHA256 over the client key, salted with the scope. */
+/**
+ * SHA-512 over a domain label, the length-prefixed scope and the client key: the first
+ * half names the record, the second half encrypts it. (A hash, not HKDF: the input is a
+ * client-chosen key either way, and this costs a sixth of `hkdfSync` per request.)
+ */
 export function deriveSecrets(clientKey: string, scope: IdempotencyScope): IdempotencySecrets {
-  const salt = Buffer.from(JSON.stringify([scope.tenantId, scope.callerIdentity, scope.method]), 'utf8');
-  const okm = Buffer.from(hkdfSync('sha256', Buffer.from(clientKey, 'utf8'), salt, INFO, 96));
-  return {
-    id: okm.subarray(0, 32).toString('base64url'),
-    encryptionKey: okm.subarray(32, 64),
-    fingerprintKey: okm.subarray(64, 96),
-  };
+  const scopeText = JSON.stringify([scope.tenantId, scope.callerIdentity, scope.method]);
+  const okm = createHash('sha512').update(DOMAIN).update(`${scopeText.length}:${scopeText}\0`).update(clientKey).digest();
+  return { id: okm.subarray(0, 32).toString('base64url'), encryptionKey: createSecretKey(okm.subarray(32, 64)) };
 }
 
-/** A keyed digest of the canonical request: equal content ⇔ equal fingerprint. */
-export function fingerprint(secrets: IdempotencySecrets, canonicalRequest: unknown): Buffer {
-  return createHmac('sha256', secrets.fingerprintKey).update(JSON.stringify(canonicalRequest), 'utf8').digest();
+/** Digest of the canonical request: equal content ⇔ equal fingerprint. Stored only inside the sealed record. */
+export function fingerprint(canonicalRequest: unknown): Buffer {
+  return createHash('sha256').update(JSON.stringify(canonicalRequest), 'utf8').digest();
 }
 
-const COMPLETED = 'c1:';
+const COMPLETED = 'c2:';
 
-/** The completed record: fingerprint, then the response sealed with AES-256-GCM. */
+/** The completed record: the request fingerprint and the response, sealed together with AES-256-GCM. */
 export function sealCompleted(secrets: IdempotencySecrets, requestFingerprint: Buffer, response: unknown): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', secrets.encryptionKey, iv);
   cipher.setAAD(Buffer.from(secrets.id, 'utf8'));
-  const body = Buffer.concat([cipher.update(JSON.stringify(response), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  return `${COMPLETED}${requestFingerprint.toString('base64url')}.${iv.toString('base64url')}.${body.toString('base64url')}`;
+  const plaintext = Buffer.concat([requestFingerprint, Buffer.from(JSON.stringify(response), 'utf8')]);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return `${COMPLETED}${iv.toString('base64url')}.${body.toString('base64url')}`;
 }
 
-/** Opens a completed record: whether the fingerprint matches, and the response when it does. */
+/** Opens a completed record: whether the request matches, and the response when it does. */
 export function openCompleted(
   secrets: IdempotencySecrets,
   requestFingerprint: Buffer,
   record: string,
 ): { kind: 'match'; response: unknown } | { kind: 'mismatch' } | { kind: 'unreadable' } {
   if (!record.startsWith(COMPLETED)) return { kind: 'unreadable' };
-  const [fp, ivText, bodyText] = record.slice(COMPLETED.length).split('.');
-  const stored = Buffer.from(fp ?? '', 'base64url');
-  if (stored.length !== requestFingerprint.length || !timingSafeEqual(stored, requestFingerprint)) return { kind: 'mismatch' };
+  const [ivText, bodyText] = record.slice(COMPLETED.length).split('.');
+  let plaintext: Buffer;
   try {
     const body = Buffer.from(bodyText ?? '', 'base64url');
     const decipher = createDecipheriv('aes-256-gcm', secrets.encryptionKey, Buffer.from(ivText ?? '', 'base64url'));
     decipher.setAAD(Buffer.from(secrets.id, 'utf8'));
     decipher.setAuthTag(body.subarray(body.length - 16));
-    const text = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
-    return { kind: 'match', response: JSON.parse(text) as unknown };
+    plaintext = Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]);
+  } catch {
+    return { kind: 'unreadable' };
+  }
+  const stored = plaintext.subarray(0, requestFingerprint.length);
+  if (stored.length !== requestFingerprint.length || !timingSafeEqual(stored, requestFingerprint)) return { kind: 'mismatch' };
+  try {
+    return { kind: 'match', response: JSON.parse(plaintext.subarray(requestFingerprint.length).toString('utf8')) as unknown };
   } catch {
     return { kind: 'unreadable' };
   }

@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 
 /** 32 random bytes, base64url without padding. */
 const REFRESH_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 /** A new opaque refresh token: the value goes to the caller, the digest to the store. */
 export function mintRefreshToken(): { value: string; digest: string } {
-  const value = randomBytes(32).toString('base64url');
+  const value = randomBytesPooled(32).toString('base64url');
   return { value, digest: refreshTokenDigest(value) };
 }
 
@@ -30,5 +31,5 @@ export function tokenRef(value: string): string {
 
 /** A token family id: 16 random bytes, base64url. */
 export function newFamilyId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytesPooled(16).toString('base64url');
 }

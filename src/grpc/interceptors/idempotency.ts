@@ -92,7 +92,7 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
         callerIdentity: currentRequestContext()?.callerIdentity ?? '',
         method: method.name,
       });
-      const requestFingerprint = fingerprint(secrets, method.canonical(message));
+      const requestFingerprint = fingerprint(method.canonical(message));
       const owner = randomUUID();
       const claim = await inSpanAsync(tracer, 'idempotency claim', async (span) => {
         const found = await deps.store.claim(secrets.id, owner, deps.lockTtlMs);
