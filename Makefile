@@ -62,6 +62,10 @@ bench: build ## Benchmark every RPC against its ceilings (prints tables; see doc
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	node bench/run.mjs
 
+soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Redis memory over time
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	node bench/soak.mjs $${SOAK_SECONDS:-300}
+
 proto-gen: node_modules ## Regenerate src/generated from proto/
 	npm run proto-gen
 
