@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { makeTestPki, type TestPki } from '../support/certs.js';
+import { makeTestPki, type TestPki, mtlsEnv } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
 import { MAIN, startService } from '../support/service-process.js';
 import { CLI } from './support/paths.js';
@@ -206,14 +206,7 @@ describe('token-engine-cli over mTLS', () => {
       writeFileSync(join(pki.dir, name), pem);
     }
     t = await startTestApp(
-      {
-        TOKEN_ENGINE_TLS_MODE: 'mtls',
-        TOKEN_ENGINE_STATIC_CALLER_KEYS: '',
-        TOKEN_ENGINE_TLS_CERT_FILE: pki.server.certFile,
-        TOKEN_ENGINE_TLS_KEY_FILE: pki.server.keyFile,
-        TOKEN_ENGINE_TLS_CA_FILE: pki.caFile,
-        TOKEN_ENGINE_CALLER_REGISTRY_PATH: registry,
-      },
+      mtlsEnv(pki, registry),
       tenantId,
     );
   });

@@ -13,7 +13,7 @@ import {
   type TokenPair,
 } from '../../client/index.js';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { makeTestPki, type TestPki } from '../support/certs.js';
+import { makeTestPki, type TestPki, mtlsEnv } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -399,14 +399,7 @@ describe('the client over mTLS', () => {
     const registry = join(pki.dir, 'callers.yaml');
     writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n  - identity: service-b\n    permitted_tenants: [somewhere-else]\n`);
     t = await startTestApp(
-      {
-        TOKEN_ENGINE_TLS_MODE: 'mtls',
-        TOKEN_ENGINE_STATIC_CALLER_KEYS: '',
-        TOKEN_ENGINE_TLS_CERT_FILE: pki.server.certFile,
-        TOKEN_ENGINE_TLS_KEY_FILE: pki.server.keyFile,
-        TOKEN_ENGINE_TLS_CA_FILE: pki.caFile,
-        TOKEN_ENGINE_CALLER_REGISTRY_PATH: registry,
-      },
+      mtlsEnv(pki, registry),
       tenantId,
     );
   });

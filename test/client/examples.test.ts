@@ -7,7 +7,7 @@ import { main as mtlsClient } from '../../examples/mtls-client.js';
 import { main as multiTenant } from '../../examples/multi-tenant.js';
 import { main as plainClient } from '../../examples/plain-client.js';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { makeTestPki, type TestPki } from '../support/certs.js';
+import { makeTestPki, type TestPki, mtlsEnv } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
 import { EXAMPLES_DIST } from './support/paths.js';
 import { runNode } from './support/run-node.js';
@@ -94,14 +94,7 @@ describe('the mtls-client example', () => {
     writeFileSync(join(pki.dir, 'client.crt'), pki.clients.serviceA.cert);
     writeFileSync(join(pki.dir, 'client.key'), pki.clients.serviceA.key);
     t = await startTestApp(
-      {
-        TOKEN_ENGINE_TLS_MODE: 'mtls',
-        TOKEN_ENGINE_STATIC_CALLER_KEYS: '',
-        TOKEN_ENGINE_TLS_CERT_FILE: pki.server.certFile,
-        TOKEN_ENGINE_TLS_KEY_FILE: pki.server.keyFile,
-        TOKEN_ENGINE_TLS_CA_FILE: pki.caFile,
-        TOKEN_ENGINE_CALLER_REGISTRY_PATH: registry,
-      },
+      mtlsEnv(pki, registry),
       tenantId,
     );
   });

@@ -5,7 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { makeTestPki, type CertKey, type TestPki } from '../support/certs.js';
+import { makeTestPki, type CertKey, type TestPki, mtlsEnv } from '../support/certs.js';
 import { TestClient, type WireTokenPair } from '../support/grpc-client.js';
 import { uniquePrefix } from '../support/redis.js';
 
@@ -113,14 +113,7 @@ describe('the chain in mTLS mode', () => {
     const registry = join(pki.dir, 'callers.yaml');
     writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n  - identity: service-b\n    permitted_tenants: [somewhere-else]\n`);
     t = await startTestApp(
-      {
-        TOKEN_ENGINE_TLS_MODE: 'mtls',
-        TOKEN_ENGINE_STATIC_CALLER_KEYS: '',
-        TOKEN_ENGINE_TLS_CERT_FILE: pki.server.certFile,
-        TOKEN_ENGINE_TLS_KEY_FILE: pki.server.keyFile,
-        TOKEN_ENGINE_TLS_CA_FILE: pki.caFile,
-        TOKEN_ENGINE_CALLER_REGISTRY_PATH: registry,
-      },
+      mtlsEnv(pki, registry),
       tenantId,
     );
   });

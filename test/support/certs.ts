@@ -105,3 +105,15 @@ async function openssl(args: string[], base: string): Promise<void> {
     { env: { ...process.env, OPENSSL_CONF: '/dev/null' } },
   );
 }
+
+/** The service environment for mTLS with this PKI's server certificate and a caller registry file. */
+export function mtlsEnv(pki: TestPki, callerRegistryPath: string): Record<string, string> {
+  return {
+    TOKEN_ENGINE_TLS_MODE: 'mtls',
+    TOKEN_ENGINE_STATIC_CALLER_KEYS: '',
+    TOKEN_ENGINE_TLS_CERT_FILE: pki.server.certFile,
+    TOKEN_ENGINE_TLS_KEY_FILE: pki.server.keyFile,
+    TOKEN_ENGINE_TLS_CA_FILE: pki.caFile,
+    TOKEN_ENGINE_CALLER_REGISTRY_PATH: callerRegistryPath,
+  };
+}
