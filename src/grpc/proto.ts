@@ -1,13 +1,28 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import type { ProtoGrpcType } from '../generated/token_engine.js';
 
-/** proto/ of the package, found from both src/ (tests) and dist/ (built). */
-export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
 export const TOKEN_ENGINE_PROTO = 'token/v1/token_engine.proto';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/**
+ * Where proto/ sits relative to this module: `src/grpc/` and `dist/grpc/` (two levels up),
+ * and the client's compiled copy at `dist/client/src/grpc/` (four levels up).
+ */
+const PROTO_DIR_CANDIDATES = [join(HERE, '..', '..', 'proto'), join(HERE, '..', '..', '..', '..', 'proto')];
+
+/** The package's proto/ directory; throws naming every place looked at when it is missing. */
+export function findProtoDir(candidates: readonly string[] = PROTO_DIR_CANDIDATES): string {
+  const found = candidates.find((dir) => existsSync(join(dir, TOKEN_ENGINE_PROTO)) && existsSync(join(dir, 'loader-options.json')));
+  if (found === undefined) throw new Error(`${TOKEN_ENGINE_PROTO} not found in ${candidates.join(', ')}`);
+  return found;
+}
+
+/** proto/ of the package, found from src/ (tests), dist/ (built) and the client build. */
+export const PROTO_DIR = findProtoDir();
 export const SERVICE_PATH_PREFIX = '/token.v1.TokenEngine/';
 
 /**
