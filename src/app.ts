@@ -16,6 +16,7 @@ import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar } from './http/sidecar.js';
 import { loadTenantsFile, type TenantDefinition } from './config/tenants-file.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
+import { Reconciler } from './jobs/reconciler.js';
 import { joinMetricsAggregation } from './lifecycle/workers.js';
 import { KeyRing } from './keys/key-ring.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -50,13 +51,19 @@ export interface App {
   readonly stores: Stores;
   /** The key-rotation scheduler (tests drive `tick()` with a controlled clock). */
   readonly keyMaintenance: KeyMaintenance;
+  /** The reconciler (tests drive `tick()` and `run()`). */
+  readonly reconciler: Reconciler;
   /** Emergency rotation for one tenant; returns the new kid. */
   rotateKeys(tenantId: string, retireOthers: boolean): Promise<string>;
   /** Re-reads TOKEN_ENGINE_TENANTS_PATH: adds new tenants, drains and removes dropped ones. */
   reloadTenants(): Promise<void>;
   /** Binds gRPC and HTTP; resolves with the bound ports (configured port 0 → a free one). */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
-  /** Graceful stop: not ready, drain gRPC (then force), close HTTP and the store. */
+  /**
+   * Graceful stop (spec §11): readiness 503 and gRPC health NOT_SERVING first, then no new
+   * calls and the in-flight ones drained (forced after GRPC_DRAIN_MS), then HTTP, the
+   * background jobs and the store are closed.
+   */
   stop(): Promise<void>;
 }
 
@@ -89,6 +96,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     }
     const defaultTenantId = config.issuer;
     const keyMaintenance = new KeyMaintenance(tenants, log, () => clock.now());
+    const reconciler = new Reconciler({
+      tenants,
+      store: stores.maintenance,
+      locks: stores.locks,
+      log,
+      metrics,
+      now: () => clock.now(),
+      intervalMs: config.reconciliationIntervalMs,
+    });
 
     const tokens = new TokenService({ tenants, store: stores.tokens, clock, log, metrics });
     const { server, health } = createGrpcServer({
@@ -121,6 +137,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         ...(config.store === 'redis' ? [{ name: 'redis', check: () => stores.health.ping() }] : []),
         // Observability: the audit trail is readable (see auditCheck).
         { name: 'audit', check: () => auditCheck(stores, tenants) },
+        { name: 'reconciler', check: () => reconciler.check() },
         {
           name: 'key_availability',
           check: async () => {
@@ -146,6 +163,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       tokens,
       stores,
       keyMaintenance,
+      reconciler,
       rotateKeys: async (tenantId, retireOthers) => {
         const tenant = tenants.get(tenantId);
         if (!tenant) throw new Error(`tenant ${tenantId} not found`);
@@ -172,12 +190,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         stopRedisLatency ??= observeRedisCommands(metrics);
         const ports = await startServers(config, server, transport.credentials, health, sidecar, log);
         keyMaintenance.start();
+        reconciler.start();
         return ports;
       },
       stop: async () => {
         shuttingDown = true;
         await stopServers(server, health, sidecar, log);
-        await keyMaintenance.stop();
+        await Promise.all([keyMaintenance.stop(), reconciler.stop()]);
         await stores.close();
         stopRedisLatency?.();
         stopRedisLatency = undefined;
@@ -242,7 +261,7 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
     redis.disconnect();
     throw new Error(`redis unreachable after ${Math.round(deadlineMs / 1000)} s: ${(err as Error).message}`, { cause: err });
   }
-  return createRedisStores(redis);
+  return createRedisStores(redis, () => clock.now());
 }
 
 /** The default tenant: TOKEN_ENGINE_ISSUER is its id and issuer (upstream behaviour). */
@@ -310,6 +329,7 @@ async function startServers(
 async function stopServers(server: Server, health: HealthImplementation, sidecar: FastifyInstance, log: Logger): Promise<void> {
   health.setStatus('', 'NOT_SERVING');
   health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+  log.info({ drain_ms: GRPC_DRAIN_MS }, 'not ready; draining in-flight calls');
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {
       log.warn('graceful gRPC stop timed out; forcing stop');

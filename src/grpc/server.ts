@@ -9,6 +9,13 @@ import { loadTokenEngineProto } from './proto.js';
 /** Request messages above this are refused by the transport (spec §4). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const SERVICE_NAME = 'token.v1.TokenEngine';
+/**
+ * HTTP/2 streams (calls) one connection may have open at once, announced in the server's
+ * SETTINGS; a client holds further calls back until one ends. It bounds the buffers and
+ * handlers a single connection can make the process hold, and is far above what a normal
+ * client keeps in flight on one connection (a call here takes about a millisecond).
+ */
+export const MAX_CONCURRENT_STREAMS = 1_000;
 
 export interface GrpcServerOptions {
   readonly interceptors: ServerInterceptor[];
@@ -28,6 +35,7 @@ export function createGrpcServer(options: GrpcServerOptions): { server: Server; 
     'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
   });
   const { packageDefinition, service } = loadTokenEngineProto([healthProtoPath]);
   server.addService(service, tokenEngineHandlers(options.service, options.log));

@@ -16,7 +16,12 @@ export interface Metrics {
   readonly tokensRevoked: Counter<'tenant_id' | 'scope'>;
   readonly refreshReuseDetected: Counter<'tenant_id'>;
   readonly redisCommandDuration: Histogram<'command' | 'script' | 'outcome'>;
+  readonly reconcilerRuns: Counter<'outcome'>;
+  readonly reconcilerFixedKeys: Counter;
 }
+
+/** Outcomes of one reconciler run over one tenant (`token_engine_reconciler_runs_total`). */
+export const RECONCILER_OUTCOMES = ['success', 'skipped', 'error'] as const;
 
 /**
  * The token counters the TokenService feeds. Every label value is bounded: tenant ids
@@ -127,6 +132,17 @@ export function createMetrics(): Metrics {
       help: 'Redis command latency from write to reply, by command, Lua script and outcome',
       labelNames: ['command', 'script', 'outcome'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    reconcilerRuns: new Counter({
+      name: 'token_engine_reconciler_runs_total',
+      help: 'Reconciler runs over one tenant by this replica: success, skipped (another replica holds this interval), error',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    reconcilerFixedKeys: new Counter({
+      name: 'token_engine_reconciler_fixed_keys_total',
+      help: 'Keys the reconciler found without an expiry and gave one (Redis), or expired entries it removed (memory store)',
       registers,
     }),
   };

@@ -140,6 +140,38 @@ export interface LockStore {
   release(name: string, owner: string): Promise<void>;
 }
 
+/** What one reconciliation pass did to one tenant's data (doc/DEPLOYMENT.md, "Reconciler"). */
+export interface ReconcileReport {
+  /** Keys (Redis) or entries (memory) looked at. */
+  readonly examined: number;
+  /**
+   * Entries brought back under "everything expires": Redis token records, family
+   * markers and watermarks found without an expiry and given one; memory entries past
+   * their expiry removed.
+   */
+  readonly fixed: number;
+  /**
+   * Redis keys under the tenant's prefix with no expiry that are neither token data nor
+   * one of the per-tenant singletons (sequence, signing keys, audit stream). Left alone:
+   * the reconciler only expires what it knows the lifetime of.
+   */
+  readonly unknown: number;
+  /** Audit records removed by trimming the stream to its bound. */
+  readonly auditTrimmed: number;
+  /** False when the pass stopped at its budget (or was aborted); the next one continues. */
+  readonly complete: boolean;
+}
+
+/** Background upkeep of a store: the reconciler's side of it. */
+export interface MaintenanceStore {
+  /**
+   * One bounded pass over the tenant's data: gives an expiry to token data that lacks
+   * one, trims the audit trail, drops what has expired. Safe to run concurrently with
+   * traffic and with another pass.
+   */
+  reconcile(policy: TenantStorePolicy, signal?: AbortSignal): Promise<ReconcileReport>;
+}
+
 /** Liveness of the backing store, for readiness. */
 export interface StoreHealth {
   ping(): Promise<void>;
@@ -151,6 +183,7 @@ export interface Stores {
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;
   readonly locks: LockStore;
+  readonly maintenance: MaintenanceStore;
   readonly health: StoreHealth;
   close(): Promise<void>;
 }

@@ -5,10 +5,12 @@ import { connectWithRetry, createRedisClient, type RedisClient } from '../../src
 import { RedisIdempotencyStore } from '../../src/store/redis/idempotency-store.js';
 import { createRedisStores } from '../../src/store/redis/index.js';
 import { TenantKeys } from '../../src/store/redis/keys.js';
+import { RedisMaintenanceStore } from '../../src/store/redis/maintenance-store.js';
 import { RedisTokenStore } from '../../src/store/redis/token-store.js';
 import { uniquePrefix } from '../support/redis.js';
 import { startRedisCluster, type HostPort, type RedisClusterTopology } from '../support/redis-topologies.js';
 import { idempotencyStoreContract } from './idempotency-store.contract.js';
+import { maintenanceStoreContract } from './maintenance-store.contract.js';
 import { tokenStoreContract } from './token-store.contract.js';
 
 // The contract suites against a real 3-master Redis Cluster, through the product's own
@@ -48,6 +50,13 @@ function nextTenant(): string {
 }
 
 tokenStoreContract('redis-cluster', () => ({ store: new RedisTokenStore(client()), now: () => Date.now() }), nextTenant);
+
+// The reconciler scans every master; only the one serving the tenant's slot has its keys.
+maintenanceStoreContract(
+  'redis-cluster',
+  () => ({ tokens: new RedisTokenStore(client()), maintenance: new RedisMaintenanceStore(client()), now: () => Date.now(), raw: client() }),
+  nextTenant,
+);
 
 // Redis expires keys by its own clock, so lapsing a claim takes real (short) time here.
 idempotencyStoreContract('redis-cluster', () => ({

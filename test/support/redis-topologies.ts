@@ -98,6 +98,28 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
   }
 }
 
+/** A single redis-server owned by one test file (for measurements that need a quiet server). */
+export interface RedisServerTopology {
+  readonly node: HostPort;
+  readonly url: string;
+  readonly dir: string;
+  /** Kills the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** Starts one standalone redis-server on a free loopback port, with nothing persisted. */
+export async function startRedisServer(): Promise<RedisServerTopology> {
+  requireBinaries(['redis-server'], 'a dedicated Redis server');
+  const group = new ProcessGroup(await mkdtemp(join(tmpdir(), 'te-redis-server-')));
+  try {
+    const node = await group.startServer('server', () => []);
+    return { node, url: `redis://${node.host}:${node.port}`, dir: group.dir, stop: () => group.stop() };
+  } catch (error) {
+    await group.stop();
+    throw error;
+  }
+}
+
 /**
  * Starts a master, a replica of it and three sentinels (quorum 2, down after 1 s,
  * failover timeout 5 s), and waits until the replica is in sync and every sentinel

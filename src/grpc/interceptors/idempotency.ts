@@ -68,6 +68,7 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
     // the active context is the handler's.
     let requestContext: Context | undefined;
     let headerKey: string | undefined;
+    let messagesSeen = 0;
     let held: { secrets: IdempotencySecrets; owner: string; requestFingerprint: Buffer } | undefined;
 
     const decide = async (message: Record<string, unknown>): Promise<'forward' | 'answered'> => {
@@ -134,6 +135,9 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
             mdNext(metadata);
           },
           onReceiveMessage: (message: Record<string, unknown>, msgNext) => {
+            // A unary call has one message; grpc-js refuses any further one (UNIMPLEMENTED),
+            // and our answer to it must not claim or hold a second record.
+            if (messagesSeen++ > 0) return msgNext(message);
             requestContext = context.active();
             decide(message).then(
               (decision) => {

@@ -31,9 +31,20 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   /** Live records, for tests of bounded memory. */
   size(): number {
-    const now = this.clock.now();
-    for (const [id, r] of this.records) if (r.expiresAt <= now) this.records.delete(id);
+    this.sweep();
     return this.records.size;
+  }
+
+  /** Drops expired records; returns how many. */
+  sweep(): number {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const [id, r] of this.records) {
+      if (r.expiresAt > now) continue;
+      this.records.delete(id);
+      removed += 1;
+    }
+    return removed;
   }
 
   private live(id: string): string | undefined {
@@ -48,6 +59,6 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   private set(id: string, value: string, ttlMs: number): void {
     this.records.set(id, { value, expiresAt: this.clock.now() + ttlMs });
-    if (++this.writes % SWEEP_EVERY_WRITES === 0) this.size();
+    if (++this.writes % SWEEP_EVERY_WRITES === 0) this.sweep();
   }
 }

@@ -2,16 +2,21 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../ports.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
 import { MemoryLockStore } from './lock-store.js';
+import { MemoryMaintenanceStore } from './maintenance-store.js';
 import { MemorySigningKeyStore } from './signing-key-store.js';
 import { MemoryTokenStore } from './token-store.js';
 
 /** The embedded single-process stores (`TOKEN_ENGINE_STORE=memory`). */
 export function createMemoryStores(clock: Clock): Stores {
+  const tokens = new MemoryTokenStore(clock);
+  const idempotency = new MemoryIdempotencyStore(clock);
+  const locks = new MemoryLockStore(clock);
   return {
-    tokens: new MemoryTokenStore(clock),
+    tokens,
     signingKeys: new MemorySigningKeyStore(),
-    idempotency: new MemoryIdempotencyStore(clock),
-    locks: new MemoryLockStore(clock),
+    idempotency,
+    locks,
+    maintenance: new MemoryMaintenanceStore(tokens, idempotency, locks),
     health: { ping: async () => undefined },
     close: async () => undefined,
   };

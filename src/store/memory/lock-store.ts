@@ -20,4 +20,16 @@ export class MemoryLockStore implements LockStore {
   async release(name: string, owner: string): Promise<void> {
     if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
   }
+
+  /** Drops lapsed leases; returns how many. */
+  sweep(): number {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const [name, lease] of this.locks) {
+      if (lease.expiresAt > now) continue;
+      this.locks.delete(name);
+      removed += 1;
+    }
+    return removed;
+  }
 }

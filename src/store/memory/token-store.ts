@@ -96,6 +96,27 @@ export class MemoryTokenStore implements TokenStore {
     return this.tenant(tenantId).audit.slice(-count);
   }
 
+  /**
+   * Drops the tenant's expired tokens, markers and watermarks (the reconciler; writes
+   * also sweep every store-wide {@link SWEEP_EVERY_WRITES}). Returns what it looked at
+   * and removed.
+   */
+  sweepTenant(tenantId: string, now = this.clock.now()): { examined: number; removed: number } {
+    const t = this.tenants.get(tenantId);
+    if (!t) return { examined: 0, removed: 0 };
+    let examined = 0;
+    let removed = 0;
+    for (const map of [t.tokens, t.revokedFamilies, t.watermarks] as Map<string, Expiring>[]) {
+      examined += map.size;
+      for (const [key, value] of map) {
+        if (value.expiresAt > now) continue;
+        map.delete(key);
+        removed += 1;
+      }
+    }
+    return { examined, removed };
+  }
+
   /** Number of live entries of every kind, for tests of bounded memory. */
   size(now = this.clock.now()): number {
     this.sweep(now);

@@ -14,6 +14,31 @@ export function encodeId(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
 
+/**
+ * The kinds of per-token key, by what follows the tenant prefix. The reconciler tells
+ * them from the per-tenant singletons (`seq`, `keys`, `audit`) by these.
+ */
+export const TOKEN_KEY_KINDS = {
+  /** Refresh-token record (hash); expires at its `exp` field. */
+  record: 'rt:',
+  /** Family-revoked marker; lives one refresh lifetime. */
+  familyMarker: 'fr:',
+  /** Revocation watermark (user, audience, user+audience); lives one refresh lifetime. */
+  watermark: 'rv:',
+} as const;
+
+/**
+ * Escapes the glob metacharacters of Redis `MATCH` patterns (`*`, `?`, `[`, `]` and the
+ * escape `\` itself: `stringmatchlen` in Redis's util.c knows no others), so `text`
+ * matches only itself. Braces are literal to the matcher and are left as they are on
+ * purpose: on Redis Cluster, a pattern whose first `{…}` names a hash tag lets SCAN and
+ * KEYS walk only that tag's slot (redis/redis#12536, #12754), and the server gives that
+ * up as soon as it meets any backslash before the tag.
+ */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 /** Key names of one tenant. */
 export class TenantKeys {
   /** `te:{<tenant>}:` — every key below starts with it. */
@@ -23,13 +48,17 @@ export class TenantKeys {
     this.prefix = `${ROOT}:{${encodeId(tenantId)}}:`;
   }
 
+  /** `SCAN MATCH` pattern for every key of this tenant and no other's. */
+  pattern(): string {
+    return `${escapeGlob(this.prefix)}*`;
+  }
   /** Hash: one refresh token, by digest. */
   refreshToken(digest: string): string {
-    return `${this.prefix}rt:${digest}`;
+    return `${this.prefix}${TOKEN_KEY_KINDS.record}${digest}`;
   }
   /** Marker: the family is revoked. */
   familyRevoked(familyId: string): string {
-    return `${this.prefix}fr:${familyId}`;
+    return `${this.prefix}${TOKEN_KEY_KINDS.familyMarker}${familyId}`;
   }
   /** Counter: the tenant's issue sequence. */
   sequence(): string {
@@ -37,15 +66,15 @@ export class TenantKeys {
   }
   /** Watermark: tokens of the user at or below it are revoked. */
   userWatermark(userId: string): string {
-    return `${this.prefix}rv:u:${encodeId(userId)}`;
+    return `${this.prefix}${TOKEN_KEY_KINDS.watermark}u:${encodeId(userId)}`;
   }
   /** Watermark: tokens naming the audience at or below it are revoked. */
   audienceWatermark(audience: string): string {
-    return `${this.prefix}rv:a:${encodeId(audience)}`;
+    return `${this.prefix}${TOKEN_KEY_KINDS.watermark}a:${encodeId(audience)}`;
   }
   /** Watermark: tokens of the user naming the audience at or below it are revoked. */
   userAudienceWatermark(userId: string, audience: string): string {
-    return `${this.prefix}rv:ua:${encodeId(userId)}:${encodeId(audience)}`;
+    return `${this.prefix}${TOKEN_KEY_KINDS.watermark}ua:${encodeId(userId)}:${encodeId(audience)}`;
   }
   /** Every watermark that can revoke a token of this subject and audiences. */
   watermarksFor(subject: string, audiences: readonly string[]): string[] {

@@ -156,3 +156,43 @@ export const LOCK_RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * The reconciler's fix-up of one SCAN page. KEYS: keys of one tenant (one hash tag).
+ * ARGV: prefix, now (ms), retention (ms), the record, marker and watermark kinds
+ * (TOKEN_KEY_KINDS), then the tenant's singleton keys (sequence, signing keys, audit).
+ * A key without an expiry gets one: a token record at its `exp` (no later than one
+ * retention from now; a record with no readable `exp` gets the retention), a marker or
+ * watermark the retention. Singletons are left as they are; any other key without an
+ * expiry is only counted. The PTTL check and the fix run in one script, so a key written
+ * meanwhile by a normal script (which always sets its expiry) is never touched.
+ * Returns {fixed, unknown}.
+ */
+export const RECONCILE_KEYS = `
+local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local record, marker, watermark = ARGV[4], ARGV[5], ARGV[6]
+local singletons = {[ARGV[7]] = true, [ARGV[8]] = true, [ARGV[9]] = true}
+local function kind_is(rest, kind) return string.sub(rest, 1, #kind) == kind end
+local fixed, unknown = 0, 0
+for _, key in ipairs(KEYS) do
+  if redis.call('PTTL', key) == -1 and not singletons[key] then
+    local rest = string.sub(key, #prefix + 1)
+    if kind_is(rest, record) then
+      local exp = nil
+      if redis.call('TYPE', key)['ok'] == 'hash' then exp = tonumber(redis.call('HGET', key, 'exp')) end
+      if exp and exp <= now + retention then
+        redis.call('PEXPIREAT', key, string.format('%.0f', math.floor(exp)))
+      else
+        redis.call('PEXPIRE', key, ARGV[3])
+      end
+      fixed = fixed + 1
+    elseif kind_is(rest, marker) or kind_is(rest, watermark) then
+      redis.call('PEXPIRE', key, ARGV[3])
+      fixed = fixed + 1
+    else
+      unknown = unknown + 1
+    end
+  end
+end
+return {fixed, unknown}
+`;
