@@ -30,6 +30,18 @@ end
 local function revoke_family(prefix, fam, retention)
   redis.call('SET', prefix .. 'fr:' .. fam, '1', 'PX', retention)
 end
+-- The checks of a presented token, shared by PRESENT and ROTATE: 'active' with the record,
+-- or why it cannot be used. Presenting an already-rotated token revokes its family.
+local function presented(key, prefix, now, retention)
+  local f = live(key, now)
+  if not f then return 'not_found' end
+  if f[1] == 'c' then
+    revoke_family(prefix, f[4], retention)
+    return 'reused'
+  end
+  if f[1] == 'r' or revoked(prefix, f) then return 'revoked' end
+  return 'active', f
+end
 local function audit(prefix, maxlen, a)
   redis.call('XADD', prefix .. 'audit', 'MAXLEN', '~', maxlen, '*',
     'tenant_id', a[1], 'caller_identity', a[2], 'token_ref', a[3],
@@ -55,14 +67,8 @@ return seq
  * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm}.
  */
 export const PRESENT = `${PRELUDE}
-local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local f = live(KEYS[1], now)
-if not f then return {'not_found'} end
-if f[1] == 'c' then
-  revoke_family(prefix, f[4], retention)
-  return {'reused'}
-end
-if f[1] == 'r' or revoked(prefix, f) then return {'revoked'} end
+local state = presented(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3])
+if state ~= 'active' then return {state} end
 local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm')
 return {'active', d[1], d[2], d[3]}
 `;
@@ -73,14 +79,9 @@ return {'active', d[1], d[2], d[3]}
  * Returns {'rotated'} | {'not_found'} | {'revoked'} | {'reused'}.
  */
 export const ROTATE = `${PRELUDE}
-local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local f = live(KEYS[1], now)
-if not f then return {'not_found'} end
-if f[1] == 'c' then
-  revoke_family(prefix, f[4], retention)
-  return {'reused'}
-end
-if f[1] == 'r' or revoked(prefix, f) then return {'revoked'} end
+local prefix = ARGV[1]
+local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3])
+if state ~= 'active' then return {state} end
 redis.call('HSET', KEYS[1], 'st', 'c')
 local d = redis.call('HMGET', KEYS[1], 'sub', 'aud')
 local seq = redis.call('INCR', prefix .. 'seq')
