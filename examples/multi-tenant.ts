@@ -1,8 +1,8 @@
 /**
  * Tenants are isolated: a refresh token of tenant A is NOT_FOUND under tenant B, exactly
- * like a token that never existed. Give the tenants with `--tenant A --tenant B`. While the
- * service serves one tenant (until TOKEN_ENGINE_TENANTS_PATH adds more), B is an unknown
- * tenant and answers NOT_FOUND too; with a single `--tenant`, a made-up tenant plays B.
+ * like a token that never existed. Give the tenants with `--tenant A --tenant B` (more
+ * tenants come from TOKEN_ENGINE_TENANTS_PATH). With a single `--tenant`, a made-up tenant
+ * plays B and answers NOT_FOUND as an unknown tenant.
  *
  *   node dist/client/examples/multi-tenant.js --tenant local-dev --tenant other-tenant
  */

@@ -77,9 +77,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // stops the start with a clear message.
   const transport = await transportSecurity(config);
   const callers = await callerRegistry(config, log);
-  const definitions = [defaultDefinition(config), ...(config.tenantsPath ? await loadTenantsFile(config.tenantsPath) : [])];
-  const duplicate = definitions.find((d, i) => definitions.findIndex((o) => o.id === d.id) !== i);
-  if (duplicate) throw new Error(`tenant ${duplicate.id} is defined twice (TOKEN_ENGINE_ISSUER and TOKEN_ENGINE_TENANTS_PATH)`);
+  const definitions = await tenantDefinitions(config);
 
   const stores = await openStores(config, clock, log, overrides.redisStartupDeadlineMs ?? REDIS_STARTUP_DEADLINE_MS);
   try {
@@ -170,7 +168,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         return tenant.keys.rotateNow(retireOthers);
       },
       reloadTenants: async () => {
-        const wanted = [defaultDefinition(config), ...(config.tenantsPath ? await loadTenantsFile(config.tenantsPath) : [])];
+        const wanted = await tenantDefinitions(config);
         const wantedIds = new Set(wanted.map((d) => d.id));
         for (const definition of wanted) {
           if (tenants.get(definition.id)) continue;
@@ -262,6 +260,14 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
     throw new Error(`redis unreachable after ${Math.round(deadlineMs / 1000)} s: ${(err as Error).message}`, { cause: err });
   }
   return createRedisStores(redis, () => clock.now());
+}
+
+/** The default tenant and those of TOKEN_ENGINE_TENANTS_PATH; the same checks at start and on reload. */
+async function tenantDefinitions(config: Config): Promise<TenantDefinition[]> {
+  const definitions = [defaultDefinition(config), ...(config.tenantsPath ? await loadTenantsFile(config.tenantsPath) : [])];
+  const duplicate = definitions.find((d, i) => definitions.findIndex((o) => o.id === d.id) !== i);
+  if (duplicate) throw new Error(`tenant ${duplicate.id} is defined twice (TOKEN_ENGINE_ISSUER and TOKEN_ENGINE_TENANTS_PATH)`);
+  return definitions;
 }
 
 /** The default tenant: TOKEN_ENGINE_ISSUER is its id and issuer (upstream behaviour). */

@@ -4,6 +4,7 @@
  * with a warning string (the caller logs them). Names, defaults and severities follow
  * upstream (doc: spec reference §8) plus the additions in spec README §6.
  */
+import { otlpEndpointUrl } from '../observability/otlp-config.js';
 import * as z from 'zod';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -768,6 +769,10 @@ export function loadConfig(env: Record<string, string | undefined>): {
     );
   }
 
+  const otlpText = read('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (otlpText !== undefined && otlpEndpointUrl(otlpText.trim()) === undefined) {
+    problems.push('OTEL_EXPORTER_OTLP_ENDPOINT must be host:port, http://host:port or https://host:port');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   // Narrowing for the compiler: a missing required value always adds a problem above.
   if (issuer === undefined || audience === undefined || tlsMode === undefined) {

@@ -68,9 +68,19 @@ export function sealPrivateKey(plaintext: string, tenantId: string, kid: string,
   return `${SEALED}${iv.toString('base64url')}.${body.toString('base64url')}`;
 }
 
+/** True for a key stored without encryption. */
+export function isStoredInClear(stored: StoredSigningKey): boolean {
+  return stored.sealedPrivateKey.startsWith(PLAIN);
+}
+
 /** Reverses sealPrivateKey; throws KeyUnsealError when the KEK is missing or wrong. */
 export function unsealPrivateKey(sealed: string, tenantId: string, kid: string, kek: Buffer | undefined): string {
-  if (sealed.startsWith(PLAIN)) return Buffer.from(sealed.slice(PLAIN.length), 'base64url').toString('utf8');
+  if (sealed.startsWith(PLAIN)) {
+    // With a KEK set, an unencrypted key is never trusted: anyone able to write to the
+    // store could otherwise plant a signing key whose private half they know.
+    if (kek) throw new KeyUnsealError(`signing key ${kid} is stored unencrypted while TOKEN_ENGINE_KEY_ENCRYPTION_KEY is set`);
+    return Buffer.from(sealed.slice(PLAIN.length), 'base64url').toString('utf8');
+  }
   if (!sealed.startsWith(SEALED)) throw new KeyUnsealError(`signing key ${kid} has an unknown storage format`);
   if (!kek) throw new KeyUnsealError(`signing key ${kid} is encrypted but TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set`);
   const [ivText, bodyText] = sealed.slice(SEALED.length).split('.');

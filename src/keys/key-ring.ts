@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { LockStore, SigningKeyStore, StoredSigningKey } from '../store/ports.js';
-import { generateSigningKey, openSigningKey, type SigningAlg, type SigningKey } from './key-material.js';
+import { generateSigningKey, isStoredInClear, openSigningKey, type SigningAlg, type SigningKey } from './key-material.js';
 import { publishedKeys, removableKeys, rotationDue, signingKey, type KeyPolicy } from './schedule.js';
 
 /** What a key ring needs. */
@@ -29,6 +29,8 @@ type OpenKey = SigningKey & { readonly activatesAt: number; readonly expiresAt?:
  */
 export class KeyRing {
   private keys: readonly OpenKey[] = [];
+  /** Unencrypted keys refused under a KEK (logged once each). */
+  private readonly refusedInClear = new Set<string>();
 
   constructor(
     readonly tenantId: string,
@@ -46,6 +48,15 @@ export class KeyRing {
       stored = await this.deps.store.loadOrCreate(this.tenantId, first);
     }
     await this.apply(stored, true);
+    if (!signingKey(this.keys, this.deps.clock.now(), this.policy)) {
+      // Only unencrypted keys were left (a KEK was just turned on): replace them with a
+      // sealed key that signs at once. Tokens of the old keys stop verifying.
+      const now = this.deps.clock.now();
+      const sealed = await generateSigningKey(this.tenantId, this.alg, { createdAt: now, activatesAt: now }, this.deps.kek);
+      await this.deps.store.put(this.tenantId, [sealed]);
+      this.deps.log.warn({ tenant_id: this.tenantId, kid: sealed.kid }, 'no usable signing key; created an encrypted one');
+      await this.apply(await this.deps.store.list(this.tenantId), true);
+    }
   }
 
   /** Re-reads the shared keys: picks up what another replica rotated. */
@@ -134,6 +145,13 @@ export class KeyRing {
     const known = new Map(this.keys.map((k) => [k.kid, k]));
     const next: OpenKey[] = [];
     for (const s of stored) {
+      if (this.deps.kek && isStoredInClear(s)) {
+        if (!this.refusedInClear.has(s.kid)) {
+          this.refusedInClear.add(s.kid);
+          this.deps.log.error({ tenant_id: this.tenantId, kid: s.kid }, 'signing key stored unencrypted while a key-encryption key is set; not used');
+        }
+        continue;
+      }
       const existing = known.get(s.kid);
       if (existing && existing.activatesAt === s.activatesAt && existing.expiresAt === s.expiresAt) {
         next.push(existing);

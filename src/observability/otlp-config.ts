@@ -18,7 +18,24 @@ export function otlpTraceSettings(env: Readonly<Record<string, string | undefine
   if (env['OTEL_TRACES_EXPORTER']?.trim().toLowerCase() === 'none') return undefined;
   const raw = (env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim() || env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim()) ?? '';
   if (raw === '') return undefined;
-  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  const url = otlpEndpointUrl(raw);
+  // An unusable endpoint starts nothing here; the configuration check reports it (fatal).
+  if (url === undefined) return undefined;
   const delay = Number(env['OTEL_BSP_SCHEDULE_DELAY']);
   return Number.isInteger(delay) && delay > 0 ? { url, scheduledDelayMillis: delay } : { url };
+}
+
+/**
+ * The collector URL for an endpoint value: `host:port` (plaintext), `http://…` or
+ * `https://…`; undefined when the value is none of these.
+ */
+export function otlpEndpointUrl(raw: string): string | undefined {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  try {
+    const parsed = new URL(url);
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') return undefined;
+    return url;
+  } catch {
+    return undefined;
+  }
 }

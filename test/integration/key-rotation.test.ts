@@ -152,6 +152,21 @@ describe('rotation intervals longer than the timer limit', () => {
 });
 
 describe('private keys at rest', () => {
+  it('turning a key-encryption key on replaces unencrypted keys instead of trusting them', async () => {
+    const tenantId = uniquePrefix('kek-on');
+    const clock = new ManualClock(Date.now());
+    const plain = await replica(tenantId, clock);
+    const plainKid = plain.tenants.get(tenantId)?.keys.jwks().keys[0]?.kid;
+    await plain.stop();
+    const sealed = await replica(tenantId, clock, { TOKEN_ENGINE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') });
+    const kids = sealed.tenants.get(tenantId)?.keys.jwks().keys.map((k) => k.kid);
+    expect(kids).toHaveLength(1);
+    expect(kids).not.toContain(plainKid);
+    const { accessToken } = await sealed.tokens.issue({ tenantId, subject: 'u', audiences: [], claims: {} });
+    expect(decodeProtectedHeader(accessToken).kid).toBe(kids?.[0]);
+    await sealed.stop();
+  });
+
   it('are sealed with the key-encryption key, and a wrong key stops the start', async () => {
     const tenantId = uniquePrefix('kek');
     const kek = Buffer.alloc(32, 7).toString('base64');

@@ -112,6 +112,22 @@ describe('loadConfig: required values', () => {
   });
 });
 
+describe('loadConfig: OTLP endpoint', () => {
+  const base = { TOKEN_ENGINE_ISSUER: 'i', TOKEN_ENGINE_AUDIENCE: 'a', TOKEN_ENGINE_TLS_MODE: 'disabled', TOKEN_ENGINE_STATIC_CALLER_KEYS: 'k=c' };
+  it('accepts host:port, http:// and https:// endpoints', () => {
+    for (const endpoint of ['collector:4317', 'http://collector:4317', 'https://collector.example:4317']) {
+      expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).config.otlpEndpoint).toBe(endpoint);
+    }
+  });
+  it('refuses an unusable endpoint with a clear fatal problem', () => {
+    for (const endpoint of ['ftp://collector:4317', 'http://', '::::']) {
+      expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).toThrow(
+        /OTEL_EXPORTER_OTLP_ENDPOINT must be host:port, http:\/\/host:port or https:\/\/host:port/,
+      );
+    }
+  });
+});
+
 describe('loadConfig: static caller keys', () => {
   const keys = (value: string): ReadonlyMap<string, string> =>
     load({ ...DISABLED, TOKEN_ENGINE_STATIC_CALLER_KEYS: value }).config.staticCallerKeys;
