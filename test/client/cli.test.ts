@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { makeTestPki, type TestPki, mtlsEnv } from '../support/certs.js';
+import { startMtlsTestApp, startTestApp, type TestApp } from '../support/app.js';
+import type { TestPki } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
 import { MAIN, startService } from '../support/service-process.js';
 import { CLI } from './support/paths.js';
@@ -194,25 +193,12 @@ describe('token-engine-cli against a started service (API key)', () => {
 describe('token-engine-cli over mTLS', () => {
   let pki: TestPki;
   let t: TestApp;
+  let stopApp: () => Promise<void>;
   beforeAll(async () => {
-    pki = await makeTestPki();
-    const tenantId = uniquePrefix('cli-mtls');
-    const registry = join(pki.dir, 'callers.yaml');
-    writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n`);
-    for (const [name, pem] of [
-      ['client.crt', pki.clients.serviceA.cert],
-      ['client.key', pki.clients.serviceA.key],
-    ] as const) {
-      writeFileSync(join(pki.dir, name), pem);
-    }
-    t = await startTestApp(
-      mtlsEnv(pki, registry),
-      tenantId,
-    );
+    ({ t, pki, stop: stopApp } = await startMtlsTestApp('cli-mtls'));
   });
   afterAll(async () => {
-    await t.stop();
-    await pki.cleanup();
+    await stopApp();
   });
 
   it('issues and revokes with --cert/--key/--ca, and checks health', async () => {

@@ -1,6 +1,4 @@
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
@@ -12,8 +10,8 @@ import {
   type TokenEngineClient,
   type TokenPair,
 } from '../../client/index.js';
-import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { makeTestPki, type TestPki, mtlsEnv } from '../support/certs.js';
+import { startMtlsTestApp, startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
+import type { TestPki } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -393,19 +391,12 @@ describe('the client over mTLS', () => {
   const mtls = (id: { cert: Buffer; key: Buffer }): TokenEngineClient =>
     createClient({ address: t.grpcAddress, tls: { cert: id.cert, key: id.key, ca: pki.ca, serverName: 'localhost' } });
 
+  let stopApp: () => Promise<void>;
   beforeAll(async () => {
-    pki = await makeTestPki();
-    const tenantId = uniquePrefix('client-mtls');
-    const registry = join(pki.dir, 'callers.yaml');
-    writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n  - identity: service-b\n    permitted_tenants: [somewhere-else]\n`);
-    t = await startTestApp(
-      mtlsEnv(pki, registry),
-      tenantId,
-    );
+    ({ t, pki, stop: stopApp } = await startMtlsTestApp('client-mtls'));
   });
   afterAll(async () => {
-    await t.stop();
-    await pki.cleanup();
+    await stopApp();
   });
 
   it('issues, refreshes and revokes with a permitted client certificate (PEM as Buffer or string)', async () => {

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as customClaims } from '../../examples/custom-claims.js';
@@ -6,8 +5,8 @@ import { main as idempotentRetries } from '../../examples/idempotent-retries.js'
 import { main as mtlsClient } from '../../examples/mtls-client.js';
 import { main as multiTenant } from '../../examples/multi-tenant.js';
 import { main as plainClient } from '../../examples/plain-client.js';
-import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
-import { makeTestPki, type TestPki, mtlsEnv } from '../support/certs.js';
+import { startMtlsTestApp, startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
+import type { TestPki } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
 import { EXAMPLES_DIST } from './support/paths.js';
 import { runNode } from './support/run-node.js';
@@ -86,21 +85,12 @@ describe('the examples against a started service (API key)', () => {
 describe('the mtls-client example', () => {
   let pki: TestPki;
   let t: TestApp;
+  let stopApp: () => Promise<void>;
   beforeAll(async () => {
-    pki = await makeTestPki();
-    const tenantId = uniquePrefix('example-mtls');
-    const registry = join(pki.dir, 'callers.yaml');
-    writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n`);
-    writeFileSync(join(pki.dir, 'client.crt'), pki.clients.serviceA.cert);
-    writeFileSync(join(pki.dir, 'client.key'), pki.clients.serviceA.key);
-    t = await startTestApp(
-      mtlsEnv(pki, registry),
-      tenantId,
-    );
+    ({ t, pki, stop: stopApp } = await startMtlsTestApp('example-mtls'));
   });
   afterAll(async () => {
-    await t.stop();
-    await pki.cleanup();
+    await stopApp();
   });
 
   it('issues with a client certificate and revokes all of the user’s tokens', async () => {

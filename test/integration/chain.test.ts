@@ -4,8 +4,8 @@ import { credentials, loadPackageDefinition, Metadata, status, type Client } fro
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { makeTestPki, type CertKey, type TestPki, mtlsEnv } from '../support/certs.js';
+import { startMtlsTestApp, startTestApp, type TestApp } from '../support/app.js';
+import { makeTestPki, type CertKey, type TestPki } from '../support/certs.js';
 import { TestClient, type WireTokenPair } from '../support/grpc-client.js';
 import { uniquePrefix } from '../support/redis.js';
 
@@ -107,19 +107,12 @@ describe('the chain in mTLS mode', () => {
       'grpc.ssl_target_name_override': 'localhost',
     });
 
+  let stopApp: () => Promise<void>;
   beforeAll(async () => {
-    pki = await makeTestPki();
-    const tenantId = uniquePrefix('mtls');
-    const registry = join(pki.dir, 'callers.yaml');
-    writeFileSync(registry, `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n  - identity: service-b\n    permitted_tenants: [somewhere-else]\n`);
-    t = await startTestApp(
-      mtlsEnv(pki, registry),
-      tenantId,
-    );
+    ({ t, pki, stop: stopApp } = await startMtlsTestApp('mtls'));
   });
   afterAll(async () => {
-    await t.stop();
-    await pki.cleanup();
+    await stopApp();
   });
 
   it('identifies the caller by its certificate CN and lets a permitted one in', async () => {

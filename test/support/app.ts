@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { makeTestPki, mtlsEnv, type TestPki } from './certs.js';
 import { TestClient } from './grpc-client.js';
 import { redisUrlForTests, uniquePrefix } from './redis.js';
 
@@ -58,6 +61,32 @@ export async function startTestApp(env: Record<string, string> = {}, tenantId = 
     stop: async () => {
       client.close();
       await app.stop();
+    },
+  };
+}
+
+/**
+ * The app in mTLS mode with a fresh test PKI: `service-a` may act on the app's tenant,
+ * `service-b` only on another one. service-a's certificate and key are also written to
+ * `client.crt` / `client.key` in the PKI directory for tools that take files.
+ */
+export async function startMtlsTestApp(name: string): Promise<{ t: TestApp; pki: TestPki; stop(): Promise<void> }> {
+  const pki = await makeTestPki();
+  const tenantId = uniquePrefix(name);
+  const registry = join(pki.dir, 'callers.yaml');
+  writeFileSync(
+    registry,
+    `version: 1\ncallers:\n  - identity: service-a\n    permitted_tenants: ["${tenantId}"]\n  - identity: service-b\n    permitted_tenants: [somewhere-else]\n`,
+  );
+  writeFileSync(join(pki.dir, 'client.crt'), pki.clients.serviceA.cert);
+  writeFileSync(join(pki.dir, 'client.key'), pki.clients.serviceA.key);
+  const t = await startTestApp(mtlsEnv(pki, registry), tenantId);
+  return {
+    t,
+    pki,
+    stop: async () => {
+      await t.stop();
+      await pki.cleanup();
     },
   };
 }
