@@ -1,6 +1,5 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { StoredSigningKey } from '../../src/store/ports.js';
 import { connectWithRetry, createRedisClient, type RedisClient } from '../../src/store/redis/client.js';
 import { RedisIdempotencyStore } from '../../src/store/redis/idempotency-store.js';
 import { createRedisStores } from '../../src/store/redis/index.js';
@@ -12,6 +11,7 @@ import { startRedisCluster, type HostPort, type RedisClusterTopology } from '../
 import { idempotencyStoreContract } from './idempotency-store.contract.js';
 import { maintenanceStoreContract } from './maintenance-store.contract.js';
 import { tokenStoreContract } from './token-store.contract.js';
+import { redisStoresContract } from './redis-stores.contract.js';
 
 // The contract suites against a real 3-master Redis Cluster, through the product's own
 // client factory: every script must keep to one slot (one hash tag per tenant, ADR 0001).
@@ -64,24 +64,7 @@ idempotencyStoreContract('redis-cluster', () => ({
   expire: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
-it('signing keys, locks and the health ping work on the cluster', async () => {
-  const stores = createRedisStores(client());
-  const tenant = nextTenant();
-  const now = Date.now();
-  const candidate: StoredSigningKey = { kid: 'kid-1', alg: 'ES256', createdAt: now, activatesAt: now, sealedPrivateKey: 'sealed' };
-  const kids = (keys: readonly { kid: string }[]): string[] => keys.map((k) => k.kid);
-  expect(kids(await stores.signingKeys.loadOrCreate(tenant, candidate))).toEqual(['kid-1']);
-  expect(kids(await stores.signingKeys.loadOrCreate(tenant, { ...candidate, kid: 'kid-2' }))).toEqual(['kid-1']);
-  expect(kids(await stores.signingKeys.list(tenant))).toEqual(['kid-1']);
-  const owner = await stores.locks.acquire(`${tenant}-job`, 30_000);
-  expect(owner).toBeTypeOf('string');
-  expect(await stores.locks.acquire(`${tenant}-job`, 30_000)).toBeUndefined();
-  await stores.locks.release(`${tenant}-job`, 'not-the-owner');
-  expect(await stores.locks.acquire(`${tenant}-job`, 30_000)).toBeUndefined();
-  await stores.locks.release(`${tenant}-job`, owner ?? '');
-  expect(await stores.locks.acquire(`${tenant}-job`, 30_000)).toBeTypeOf('string');
-  await expect(stores.health.ping()).resolves.toBeUndefined();
-});
+redisStoresContract('the cluster', () => createRedisStores(client()), nextTenant);
 
 it('the suites above stored token data on every master', async () => {
   for (const node of topology?.nodes ?? []) {

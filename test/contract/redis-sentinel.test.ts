@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { StoredSigningKey } from '../../src/store/ports.js';
 import { connectWithRetry, createRedisClient, type RedisClient } from '../../src/store/redis/client.js';
 import { RedisIdempotencyStore } from '../../src/store/redis/idempotency-store.js';
 import { createRedisStores } from '../../src/store/redis/index.js';
@@ -8,6 +7,7 @@ import { uniquePrefix } from '../support/redis.js';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-topologies.js';
 import { idempotencyStoreContract } from './idempotency-store.contract.js';
 import { tokenStoreContract } from './token-store.contract.js';
+import { redisStoresContract } from './redis-stores.contract.js';
 
 // The contract suites against a Sentinel-managed master/replica, through the product's own
 // client factory (the client asks the sentinels where the master is).
@@ -52,21 +52,4 @@ idempotencyStoreContract('redis-sentinel', () => ({
   expire: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
-it('signing keys, locks and the health ping work through Sentinel', async () => {
-  const stores = createRedisStores(client());
-  const tenant = uniquePrefix('sentinel-contract');
-  const now = Date.now();
-  const candidate: StoredSigningKey = { kid: 'kid-1', alg: 'ES256', createdAt: now, activatesAt: now, sealedPrivateKey: 'sealed' };
-  const kids = (keys: readonly { kid: string }[]): string[] => keys.map((k) => k.kid);
-  expect(kids(await stores.signingKeys.loadOrCreate(tenant, candidate))).toEqual(['kid-1']);
-  expect(kids(await stores.signingKeys.loadOrCreate(tenant, { ...candidate, kid: 'kid-2' }))).toEqual(['kid-1']);
-  expect(kids(await stores.signingKeys.list(tenant))).toEqual(['kid-1']);
-  const owner = await stores.locks.acquire(`${tenant}-job`, 30_000);
-  expect(owner).toBeTypeOf('string');
-  expect(await stores.locks.acquire(`${tenant}-job`, 30_000)).toBeUndefined();
-  await stores.locks.release(`${tenant}-job`, 'not-the-owner');
-  expect(await stores.locks.acquire(`${tenant}-job`, 30_000)).toBeUndefined();
-  await stores.locks.release(`${tenant}-job`, owner ?? '');
-  expect(await stores.locks.acquire(`${tenant}-job`, 30_000)).toBeTypeOf('string');
-  await expect(stores.health.ping()).resolves.toBeUndefined();
-});
+redisStoresContract('Sentinel', () => createRedisStores(client()), () => uniquePrefix('sentinel-contract'));
