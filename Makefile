@@ -24,7 +24,7 @@ TOKEN_ENGINE_HTTP_ADDR ?= 127.0.0.1:8080
 # last brought in line with package.json and package-lock.json.
 INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help node_modules build run test bench soak proto-gen typecheck clean
+.PHONY: help node_modules build run check format test bench soak proto-gen typecheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,8 +51,15 @@ run: build ## Start the service locally (memory store, no TLS, dev API key)
 	TOKEN_ENGINE_HTTP_ADDR='$(TOKEN_ENGINE_HTTP_ADDR)' \
 	node dist/main.js
 
-# The e2e tests spawn dist/main.js, so the build comes first.
-test: node_modules ## Build, then run every test project
+check: node_modules ## Lint, format check and type-check (src, client, examples, test, bench)
+	npm run check
+
+format: node_modules ## Rewrite files in the house format and apply safe lint fixes
+	npm run format
+
+# Clean code is checked, not hoped for: `make test` fails on a lint, format or type error.
+# The e2e tests spawn dist/main.js, so the build comes before the tests.
+test: check ## Check, build, then run every test project
 	npm run build
 	npm test
 
@@ -69,7 +76,7 @@ soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Re
 proto-gen: node_modules ## Regenerate src/generated from proto/
 	npm run proto-gen
 
-typecheck: node_modules ## Type-check src, test and bench
+typecheck: node_modules ## Type-check src, client, examples, test and bench
 	npm run typecheck
 
 clean: ## Remove build output

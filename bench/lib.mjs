@@ -24,9 +24,13 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function startRedis() {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => {} };
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const url = `redis://127.0.0.1:${port}`;
   const { Redis } = await import('ioredis');
   for (let i = 0; i < 100; i++) {
@@ -104,7 +108,9 @@ export function rssMiB(pid) {
   let kb = 0;
   for (const p of [pid, ...childPids(pid)]) {
     try {
-      const line = readFileSync(`/proc/${p}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+      const line = readFileSync(`/proc/${p}/status`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('VmRSS:'));
       kb += Number(line?.split(/\s+/)[1] ?? 0);
     } catch {
       /* gone */
@@ -137,7 +143,10 @@ export function median(values) {
  */
 export function runNode(script, args, env = {}, onLine = () => {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     let seen = 0;
     child.stdout.on('data', (d) => {

@@ -84,6 +84,7 @@ switch (o.mode) {
     await seed(o.count, () => o.userId);
     console.log(JSON.stringify({ seeded: o.count }));
     process.exit(0);
+    break;
   }
   default:
     throw new Error(`unknown mode ${o.mode}`);

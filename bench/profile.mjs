@@ -38,7 +38,15 @@ for (;;) {
   await sleep(50);
 }
 const r = await runNode('bench/loadgen.mjs', [
-  JSON.stringify({ target: `127.0.0.1:${grpcPort}`, mode, concurrency: 64, durationMs: Number(seconds) * 1000, maxCalls: 100_000, tenantId, apiKey: 'bench-key' }),
+  JSON.stringify({
+    target: `127.0.0.1:${grpcPort}`,
+    mode,
+    concurrency: 64,
+    durationMs: Number(seconds) * 1000,
+    maxCalls: 100_000,
+    tenantId,
+    apiKey: 'bench-key',
+  }),
 ]);
 await new Promise((resolve) => {
   child.once('exit', resolve);
@@ -46,7 +54,10 @@ await new Promise((resolve) => {
 });
 await redis.stop();
 
-const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile')));
+const file = join(
+  dir,
+  readdirSync(dir).find((f) => f.endsWith('.cpuprofile')),
+);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map();

@@ -12,7 +12,15 @@ const policy = { tenantId: `bench-redis-${process.pid}`, revocationRetentionMs: 
 const token = (subject) => {
   const t = mintRefreshToken();
   const now = Date.now();
-  return { digest: t.digest, familyId: newFamilyId(), subject, audiences: ['api'], claims: { role: 'reader' }, issuedAt: now, expiresAt: now + 3_600_000 };
+  return {
+    digest: t.digest,
+    familyId: newFamilyId(),
+    subject,
+    audiences: ['api'],
+    claims: { role: 'reader' },
+    issuedAt: now,
+    expiresAt: now + 3_600_000,
+  };
 };
 // Refresh: tokens are seeded first (not timed), then each is presented and rotated once.
 const seeded = [];

@@ -16,7 +16,12 @@ const durationMs = SECONDS * 1000;
 const API_KEY = 'bench-key';
 
 const redis = await startRedis();
-const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, ceilings: {}, rpc: [], targets: [] };
+const results = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+  ceilings: {},
+  rpc: [],
+  targets: [],
+};
 
 const progress = (text) => process.stderr.write(`[bench] ${text}\n`);
 
@@ -33,7 +38,9 @@ async function echoCeiling(tokenLength) {
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(JSON.parse(d.toString()).port)));
   try {
     return await medianOf(() =>
-      runNode('bench/loadgen.mjs', [JSON.stringify({ target: `127.0.0.1:${port}`, mode: 'echo', concurrency: 64, durationMs, maxCalls: 1e9, tenantId: 'x' })]),
+      runNode('bench/loadgen.mjs', [
+        JSON.stringify({ target: `127.0.0.1:${port}`, mode: 'echo', concurrency: 64, durationMs, maxCalls: 1e9, tenantId: 'x' }),
+      ]),
     );
   } finally {
     child.kill();
@@ -45,8 +52,12 @@ for (const alg of ['RS256', 'ES256']) {
   results.ceilings[`sign_${alg}`] = sign.rps;
   results.ceilings[`grpc_${alg}`] = (await echoCeiling(sign.tokenLength)).rps;
 }
-results.ceilings.redis_issue = (await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'issue', String(durationMs)]))).rps;
-results.ceilings.redis_refresh = (await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'refresh', String(durationMs)]))).rps;
+results.ceilings.redis_issue = (
+  await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'issue', String(durationMs)]))
+).rps;
+results.ceilings.redis_refresh = (
+  await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'refresh', String(durationMs)]))
+).rps;
 
 const composed = (...rates) => 1 / rates.reduce((sum, r) => sum + 1 / r, 0);
 
@@ -66,7 +77,18 @@ async function scenario(svc, tenantId, mode, concurrency, extra = {}) {
     let cpu0 = 0;
     const r = await runNode(
       'bench/loadgen.mjs',
-      [JSON.stringify({ target: svc.grpc, mode, concurrency, durationMs, maxCalls: callBudget(mode, concurrency), tenantId, apiKey: API_KEY, ...extra })],
+      [
+        JSON.stringify({
+          target: svc.grpc,
+          mode,
+          concurrency,
+          durationMs,
+          maxCalls: callBudget(mode, concurrency),
+          tenantId,
+          apiKey: API_KEY,
+          ...extra,
+        }),
+      ],
       {},
       (line) => {
         if (line.includes('"phase":"timed"')) cpu0 = cpuSeconds(svc.pid);
@@ -94,22 +116,44 @@ for (const workers of WORKERS) {
     try {
       const row = (rpc, concurrency, r, ceiling) =>
         results.rpc.push({ workers, alg, rpc, concurrency, ...r, ceiling, ratio: ceiling ? r.rps / ceiling : undefined });
-      const issueCeiling = composed(results.ceilings[`sign_${alg}`], results.ceilings[`grpc_${alg}`], results.ceilings.redis_issue);
-      const refreshCeiling = composed(results.ceilings[`sign_${alg}`], results.ceilings[`grpc_${alg}`], results.ceilings.redis_refresh);
+      const issueCeiling = composed(
+        results.ceilings[`sign_${alg}`],
+        results.ceilings[`grpc_${alg}`],
+        results.ceilings.redis_issue,
+      );
+      const refreshCeiling = composed(
+        results.ceilings[`sign_${alg}`],
+        results.ceilings[`grpc_${alg}`],
+        results.ceilings.redis_refresh,
+      );
       // Further worker counts are compared on the headline RPCs only.
       const levels = workers === WORKERS[0] ? [1, 16, 64] : [64];
-      for (const c of levels) row('IssueToken', c, await scenario(svc, tenantId, 'issue', c), c === 64 ? issueCeiling : undefined);
-      for (const c of levels) row('RefreshToken', c, await scenario(svc, tenantId, 'refresh', c), c === 64 ? refreshCeiling : undefined);
+      for (const c of levels)
+        row('IssueToken', c, await scenario(svc, tenantId, 'issue', c), c === 64 ? issueCeiling : undefined);
+      for (const c of levels)
+        row('RefreshToken', c, await scenario(svc, tenantId, 'refresh', c), c === 64 ? refreshCeiling : undefined);
       if (workers !== WORKERS[0]) continue;
       row('IssueToken (idempotent replay)', 64, await scenario(svc, tenantId, 'issue-replay', 64));
       for (const c of [16, 64]) row('RevokeToken', c, await scenario(svc, tenantId, 'revoke', c));
-      for (const [rpc, mode] of [['RevokeAllUserTokens', 'revoke-user'], ['RevokeAllForAudience', 'revoke-audience'], ['RevokeAllForUserAndAudience', 'revoke-user-audience']]) {
+      for (const [rpc, mode] of [
+        ['RevokeAllUserTokens', 'revoke-user'],
+        ['RevokeAllForAudience', 'revoke-audience'],
+        ['RevokeAllForUserAndAudience', 'revoke-user-audience'],
+      ]) {
         for (const c of [16, 64]) row(rpc, c, await scenario(svc, tenantId, mode, c));
       }
       if (workers === WORKERS[0] && alg === 'ES256') {
-        await runNode('bench/loadgen.mjs', [JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 10_000, userId: 'heavy', tenantId, apiKey: API_KEY })]);
-        await runNode('bench/loadgen.mjs', [JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 1, userId: 'light', tenantId, apiKey: API_KEY })]);
-        row('RevokeAllUserTokens (user with 10,000 tokens)', 1, await scenario(svc, tenantId, 'revoke-user', 1, { userId: 'heavy' }));
+        await runNode('bench/loadgen.mjs', [
+          JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 10_000, userId: 'heavy', tenantId, apiKey: API_KEY }),
+        ]);
+        await runNode('bench/loadgen.mjs', [
+          JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 1, userId: 'light', tenantId, apiKey: API_KEY }),
+        ]);
+        row(
+          'RevokeAllUserTokens (user with 10,000 tokens)',
+          1,
+          await scenario(svc, tenantId, 'revoke-user', 1, { userId: 'heavy' }),
+        );
         row('RevokeAllUserTokens (user with 1 token)', 1, await scenario(svc, tenantId, 'revoke-user', 1, { userId: 'light' }));
       }
     } finally {
@@ -121,28 +165,56 @@ await redis.stop();
 
 // ---- Report ---------------------------------------------------------------------------
 const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d));
-console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}; medians of ${REPEATS} runs of ${SECONDS} s\n`);
+console.log(
+  `\nmachine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}; medians of ${REPEATS} runs of ${SECONDS} s\n`,
+);
 console.log('ceilings (calls/s)');
 for (const [k, v] of Object.entries(results.ceilings)) console.log(`  ${k.padEnd(16)} ${f(v)}`);
-console.log('\n| workers | alg | RPC | in flight | calls/s | p50 ms | p90 ms | p99 ms | service CPU (cores) | CPU ms/call | RSS MiB | composed ceiling | ratio |');
+console.log(
+  '\n| workers | alg | RPC | in flight | calls/s | p50 ms | p90 ms | p99 ms | service CPU (cores) | CPU ms/call | RSS MiB | composed ceiling | ratio |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results.rpc) {
-  console.log(`| ${r.workers} | ${r.alg} | ${r.rpc} | ${r.concurrency} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p90, 2)} | ${f(r.p99, 2)} | ${f(r.cpuCores, 2)} | ${f(r.cpuMsPerCall, 3)} | ${f(r.rssMiB)} | ${f(r.ceiling)} | ${f(r.ratio, 2)} |`);
+  console.log(
+    `| ${r.workers} | ${r.alg} | ${r.rpc} | ${r.concurrency} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p90, 2)} | ${f(r.p99, 2)} | ${f(r.cpuCores, 2)} | ${f(r.cpuMsPerCall, 3)} | ${f(r.rssMiB)} | ${f(r.ceiling)} | ${f(r.ratio, 2)} |`,
+  );
 }
-const find = (alg, rpc, c, workers = WORKERS[0]) => results.rpc.find((r) => r.alg === alg && r.rpc === rpc && r.concurrency === c && r.workers === workers);
+const find = (alg, rpc, c, workers = WORKERS[0]) =>
+  results.rpc.find((r) => r.alg === alg && r.rpc === rpc && r.concurrency === c && r.workers === workers);
 const check = (name, value, target, ok) => results.targets.push({ name, value, target, ok });
-check('IssueToken RS256 @64 / composed ceiling', find('RS256', 'IssueToken', 64)?.ratio, '≥ 0.80', (find('RS256', 'IssueToken', 64)?.ratio ?? 0) >= 0.8);
-check('IssueToken ES256 @64 / composed ceiling', find('ES256', 'IssueToken', 64)?.ratio, '≥ 0.60', (find('ES256', 'IssueToken', 64)?.ratio ?? 0) >= 0.6);
+check(
+  'IssueToken RS256 @64 / composed ceiling',
+  find('RS256', 'IssueToken', 64)?.ratio,
+  '≥ 0.80',
+  (find('RS256', 'IssueToken', 64)?.ratio ?? 0) >= 0.8,
+);
+check(
+  'IssueToken ES256 @64 / composed ceiling',
+  find('ES256', 'IssueToken', 64)?.ratio,
+  '≥ 0.60',
+  (find('ES256', 'IssueToken', 64)?.ratio ?? 0) >= 0.6,
+);
 for (const alg of ['RS256', 'ES256']) {
   const v = (find(alg, 'RefreshToken', 64)?.rps ?? 0) / (find(alg, 'IssueToken', 64)?.rps ?? 1);
   check(`RefreshToken / IssueToken throughput @64 (${alg})`, v, '≥ 0.90', v >= 0.9);
 }
-check('ES256 IssueToken p99 @16 (ms)', find('ES256', 'IssueToken', 16)?.p99, '≤ 10', (find('ES256', 'IssueToken', 16)?.p99 ?? Infinity) <= 10);
+check(
+  'ES256 IssueToken p99 @16 (ms)',
+  find('ES256', 'IssueToken', 16)?.p99,
+  '≤ 10',
+  (find('ES256', 'IssueToken', 16)?.p99 ?? Infinity) <= 10,
+);
 const heavy = find('ES256', 'RevokeAllUserTokens (user with 10,000 tokens)', 1);
 const light = find('ES256', 'RevokeAllUserTokens (user with 1 token)', 1);
-check('RevokeAllUserTokens p50: 10,000 tokens / 1 token', (heavy?.p50 ?? 0) / (light?.p50 ?? 1), '≈ 1 (within noise, ≤ 1.3)', (heavy?.p50 ?? 0) / (light?.p50 ?? 1) <= 1.3);
+check(
+  'RevokeAllUserTokens p50: 10,000 tokens / 1 token',
+  (heavy?.p50 ?? 0) / (light?.p50 ?? 1),
+  '≈ 1 (within noise, ≤ 1.3)',
+  (heavy?.p50 ?? 0) / (light?.p50 ?? 1) <= 1.3,
+);
 for (const alg of ['RS256', 'ES256']) {
-  const v = (find(alg, 'IssueToken (idempotent replay)', 64)?.cpuMsPerCall ?? NaN) / (find(alg, 'IssueToken', 64)?.cpuMsPerCall ?? NaN);
+  const v =
+    (find(alg, 'IssueToken (idempotent replay)', 64)?.cpuMsPerCall ?? NaN) / (find(alg, 'IssueToken', 64)?.cpuMsPerCall ?? NaN);
   check(`replay CPU per call / fresh IssueToken CPU per call (${alg})`, v, '≤ 0.33', v <= 1 / 3);
 }
 if (WORKERS.length > 1) {

@@ -7,10 +7,24 @@ import { generateKeyPair, SignJWT } from 'jose';
 const alg = process.argv[2] ?? 'RS256';
 const durationMs = Number(process.argv[3] ?? 3000);
 const { privateKey } =
-  alg === 'RS256' ? await generateKeyPair('RS256', { modulusLength: 2048 }) : alg === 'ES256' ? await generateKeyPair('ES256') : await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  alg === 'RS256'
+    ? await generateKeyPair('RS256', { modulusLength: 2048 })
+    : alg === 'ES256'
+      ? await generateKeyPair('ES256')
+      : await generateKeyPair('EdDSA', { crv: 'Ed25519' });
 const sign = () => {
   const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ role: 'reader', org: 'bench', iss: 'bench', sub: 'bench-user-1', aud: ['api'], iat, nbf: iat, exp: iat + 900, jti: randomUUID() })
+  return new SignJWT({
+    role: 'reader',
+    org: 'bench',
+    iss: 'bench',
+    sub: 'bench-user-1',
+    aud: ['api'],
+    iat,
+    nbf: iat,
+    exp: iat + 900,
+    jti: randomUUID(),
+  })
     .setProtectedHeader({ alg, kid: 'k', typ: 'JWT' })
     .sign(privateKey);
 };

@@ -29,7 +29,8 @@ const { proto } = loadTokenEngineProto();
 const client = new proto.token.v1.TokenEngine(svc.grpc, credentials.createInsecure());
 const md = new Metadata();
 md.set('x-api-key', 'soak-key');
-const call = (method, req, meta = md) => new Promise((resolve) => client[method](req, meta, (err, res) => resolve(err ? { err } : { res })));
+const call = (method, req, meta = md) =>
+  new Promise((resolve) => client[method](req, meta, (err, res) => resolve(err ? { err } : { res })));
 
 let calls = 0;
 let failures = 0;
@@ -62,7 +63,13 @@ const sampler = (async () => {
   while (Date.now() < deadline) {
     await sleep(5_000);
     const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0) / 1024 / 1024;
-    samples.push({ t: Math.round((seconds * 1000 - (deadline - Date.now())) / 1000), rssMiB: rssMiB(svc.pid), redisMiB: used, keys: await redis.dbsize(), calls });
+    samples.push({
+      t: Math.round((seconds * 1000 - (deadline - Date.now())) / 1000),
+      rssMiB: rssMiB(svc.pid),
+      redisMiB: used,
+      keys: await redis.dbsize(),
+      calls,
+    });
     process.stderr.write(`[soak] ${JSON.stringify(samples.at(-1))}\n`);
   }
 })();
@@ -76,7 +83,13 @@ const afterWarmup = samples.filter((s) => s.t >= warmupSeconds);
 const first = afterWarmup[0];
 const last = afterWarmup.at(-1);
 const rss = afterWarmup.map((s) => s.rssMiB);
-console.log(`soak ${seconds} s, ${inFlight} in flight: ${calls} calls (${Math.round(calls / seconds)}/s), ${failures} unexpected failures`);
-console.log(`after ${warmupSeconds} s warm-up: RSS ${first?.rssMiB.toFixed(0)} → ${last?.rssMiB.toFixed(0)} MiB (min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}, change ${(((last?.rssMiB ?? 0) / (first?.rssMiB ?? 1) - 1) * 100).toFixed(1)} %)`);
-console.log(`Redis used_memory ${first?.redisMiB.toFixed(1)} → ${last?.redisMiB.toFixed(1)} MiB, keys ${first?.keys} → ${last?.keys}`);
+console.log(
+  `soak ${seconds} s, ${inFlight} in flight: ${calls} calls (${Math.round(calls / seconds)}/s), ${failures} unexpected failures`,
+);
+console.log(
+  `after ${warmupSeconds} s warm-up: RSS ${first?.rssMiB.toFixed(0)} → ${last?.rssMiB.toFixed(0)} MiB (min ${Math.min(...rss).toFixed(0)}, max ${Math.max(...rss).toFixed(0)}, change ${(((last?.rssMiB ?? 0) / (first?.rssMiB ?? 1) - 1) * 100).toFixed(1)} %)`,
+);
+console.log(
+  `Redis used_memory ${first?.redisMiB.toFixed(1)} → ${last?.redisMiB.toFixed(1)} MiB, keys ${first?.keys} → ${last?.keys}`,
+);
 console.log(JSON.stringify({ seconds, inFlight, calls, failures, samples }));

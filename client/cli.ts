@@ -68,7 +68,19 @@ const OPTIONS = {
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-const GLOBAL_FLAGS = ['address', 'http', 'api-key', 'cert', 'key', 'ca', 'server-name', 'deadline', 'correlation-id', 'json', 'help'];
+const GLOBAL_FLAGS = [
+  'address',
+  'http',
+  'api-key',
+  'cert',
+  'key',
+  'ca',
+  'server-name',
+  'deadline',
+  'correlation-id',
+  'json',
+  'help',
+];
 
 /** Per command: the flags it takes (besides the global ones) and those it requires. */
 const COMMANDS: Record<string, { readonly allowed: readonly string[]; readonly required: readonly string[] }> = {
@@ -187,7 +199,8 @@ function clientOptions(flags: Flags, env: CliIo['env'], needsCredentials: boolea
   }
   const apiKey = flags['api-key'] ?? env[API_KEY_ENV];
   if (apiKey === undefined || apiKey === '') {
-    if (needsCredentials) throw new UsageError(`an API key is needed: --api-key or ${API_KEY_ENV} (or --cert, --key and --ca for mTLS)`);
+    if (needsCredentials)
+      throw new UsageError(`an API key is needed: --api-key or ${API_KEY_ENV} (or --cert, --key and --ca for mTLS)`);
     return common;
   }
   if (!/^[\x20-\x7e]+$/.test(apiKey)) throw new UsageError('the API key must be printable ASCII');
@@ -223,13 +236,21 @@ async function rpc(command: string, flags: Flags, io: CliIo): Promise<number> {
   const client = createClient(clientOptions(flags, io.env, true));
   try {
     const common = flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] };
-    const idempotent = { ...common, ...(flags['idempotency-key'] === undefined ? {} : { idempotencyKey: flags['idempotency-key'] }) };
+    const idempotent = {
+      ...common,
+      ...(flags['idempotency-key'] === undefined ? {} : { idempotencyKey: flags['idempotency-key'] }),
+    };
     const tenantId = flags.tenant ?? '';
     const customClaims = claims(flags.claim);
     switch (command) {
       case 'issue': {
         const pair = await client.issueToken(
-          { tenantId, sub: flags.sub ?? '', ...(flags.aud ? { audiences: flags.aud } : {}), ...(customClaims ? { claims: customClaims } : {}) },
+          {
+            tenantId,
+            sub: flags.sub ?? '',
+            ...(flags.aud ? { audiences: flags.aud } : {}),
+            ...(customClaims ? { claims: customClaims } : {}),
+          },
           idempotent,
         );
         printPair(pair, flags, io);
@@ -253,7 +274,12 @@ async function rpc(command: string, flags: Flags, io: CliIo): Promise<number> {
   }
 }
 
-async function revoke(client: TokenEngineClient, command: string, flags: Flags, options: { correlationId?: string }): Promise<void> {
+async function revoke(
+  client: TokenEngineClient,
+  command: string,
+  flags: Flags,
+  options: { correlationId?: string },
+): Promise<void> {
   const tenantId = flags.tenant ?? '';
   const audience = flags.aud?.[0] ?? '';
   if ((flags.aud?.length ?? 0) > 1) throw new UsageError(`${command} takes one --aud`);
@@ -310,7 +336,9 @@ async function httpGet(url: string, flags: Flags): Promise<{ status: number; bod
 async function jwks(flags: Flags, io: CliIo): Promise<number> {
   const base = httpBase(flags);
   const url =
-    flags.tenant === undefined ? `${base}/.well-known/jwks.json` : `${base}/tenants/${encodeURIComponent(flags.tenant)}/.well-known/jwks.json`;
+    flags.tenant === undefined
+      ? `${base}/.well-known/jwks.json`
+      : `${base}/tenants/${encodeURIComponent(flags.tenant)}/.well-known/jwks.json`;
   const res = await httpGet(url, flags);
   if ('error' in res) {
     io.stderr(`${res.error}\n`);
@@ -338,7 +366,8 @@ async function health(flags: Flags, io: CliIo): Promise<number> {
     client.close();
   }
   const res = await httpGet(`${base}/healthz/ready`, flags);
-  const http = 'error' in res ? res.error : res.status === 200 ? 'ready' : `not ready (HTTP ${res.status}) ${res.body.trim()}`.trim();
+  const http =
+    'error' in res ? res.error : res.status === 200 ? 'ready' : `not ready (HTTP ${res.status}) ${res.body.trim()}`.trim();
   const ok = grpc === 'SERVING' && http === 'ready';
   if (flags.json) io.stdout(`${JSON.stringify({ ok, grpc, http })}\n`);
   else io.stdout(`grpc: ${grpc}\nhttp: ${http}\n`);

@@ -156,8 +156,14 @@ const RPC = {
   IssueToken: ((s, r, m, o, cb) => s.IssueToken(r, m, o, cb)) as Invoke<WireIssueTokenRequest, WireTokenPair>,
   RefreshToken: ((s, r, m, o, cb) => s.RefreshToken(r, m, o, cb)) as Invoke<WireRefreshTokenRequest, WireTokenPair>,
   RevokeToken: ((s, r, m, o, cb) => s.RevokeToken(r, m, o, cb)) as Invoke<WireRevokeTokenRequest, WireRevokeResponse>,
-  RevokeAllForAudience: ((s, r, m, o, cb) => s.RevokeAllForAudience(r, m, o, cb)) as Invoke<WireRevokeAudienceRequest, WireRevokeResponse>,
-  RevokeAllUserTokens: ((s, r, m, o, cb) => s.RevokeAllUserTokens(r, m, o, cb)) as Invoke<WireRevokeUserRequest, WireRevokeResponse>,
+  RevokeAllForAudience: ((s, r, m, o, cb) => s.RevokeAllForAudience(r, m, o, cb)) as Invoke<
+    WireRevokeAudienceRequest,
+    WireRevokeResponse
+  >,
+  RevokeAllUserTokens: ((s, r, m, o, cb) => s.RevokeAllUserTokens(r, m, o, cb)) as Invoke<
+    WireRevokeUserRequest,
+    WireRevokeResponse
+  >,
   RevokeAllForUserAndAudience: ((s, r, m, o, cb) => s.RevokeAllForUserAndAudience(r, m, o, cb)) as Invoke<
     WireRevokeUserAndAudienceRequest,
     WireRevokeResponse
@@ -213,7 +219,9 @@ class GrpcTokenEngineClient implements TokenEngineClient {
     const { token } = loadClientProto();
     this.stub = new token.v1.TokenEngine(options.address, channelCredentials, { ...channelOptions, ...options.channelOptions });
     // Health shares the channel: one connection, one close.
-    this.health = new HealthClient(options.address, channelCredentials, { channelOverride: this.stub.getChannel() }) as unknown as HealthStub;
+    this.health = new HealthClient(options.address, channelCredentials, {
+      channelOverride: this.stub.getChannel(),
+    }) as unknown as HealthStub;
   }
 
   async issueToken(request: IssueTokenRequest, options: IdempotentCallOptions = {}): Promise<TokenPair> {
@@ -237,7 +245,12 @@ class GrpcTokenEngineClient implements TokenEngineClient {
   }
 
   async revokeAllForUserAndAudience(request: RevokeUserAndAudienceRequest, options: CallOptions = {}): Promise<void> {
-    await this.call('RevokeAllForUserAndAudience', RPC.RevokeAllForUserAndAudience, toWireRevokeUserAndAudience(request), options);
+    await this.call(
+      'RevokeAllForUserAndAudience',
+      RPC.RevokeAllForUserAndAudience,
+      toWireRevokeUserAndAudience(request),
+      options,
+    );
   }
 
   async checkHealth(service = '', options: CallOptions = {}): Promise<ServingStatus> {
@@ -282,7 +295,11 @@ class GrpcTokenEngineClient implements TokenEngineClient {
         try {
           await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
         } catch {
-          throw new TokenEngineError(Status.CANCELLED, 'call cancelled by the caller', { method, attempts: attempt, correlationId });
+          throw new TokenEngineError(Status.CANCELLED, 'call cancelled by the caller', {
+            method,
+            attempts: attempt,
+            correlationId,
+          });
         }
       }
     }
@@ -301,7 +318,8 @@ class GrpcTokenEngineClient implements TokenEngineClient {
       const call = invoke(this.stub, request, metadata, { deadline: new Date(ctx.deadline) }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
         if (err || response === undefined) {
-          const failure: Partial<ServiceError> & Error = err ?? Object.assign(new Error('empty response'), { code: Status.INTERNAL });
+          const failure: Partial<ServiceError> & Error =
+            err ?? Object.assign(new Error('empty response'), { code: Status.INTERNAL });
           const echoed = headerValue(headers, HEADERS.correlationId) ?? headerValue(failure.metadata, HEADERS.correlationId);
           reject(
             TokenEngineError.fromServiceError(failure, {
@@ -346,7 +364,8 @@ function pem(value: string | Buffer): Buffer {
 
 function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   const policy = { ...DEFAULT_RETRY_POLICY, ...overrides };
-  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) throw new TypeError('retry.maxAttempts must be an integer ≥ 1');
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1)
+    throw new TypeError('retry.maxAttempts must be an integer ≥ 1');
   if (!(policy.initialBackoffMs >= 0) || !(policy.maxBackoffMs >= 0)) throw new TypeError('retry backoff must be ≥ 0 ms');
   return Object.freeze(policy);
 }

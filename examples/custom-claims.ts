@@ -39,7 +39,11 @@ export async function main(options: ExampleOptions): Promise<CustomClaimsResult>
       audiences: ['orders-api'],
       claims: { role: 'editor', plan: 'pro' },
     });
-    return await verifyAccessToken(pair.accessToken, { httpBase: options.httpBase, tenantId: options.tenantId, audience: 'orders-api' });
+    return await verifyAccessToken(pair.accessToken, {
+      httpBase: options.httpBase,
+      tenantId: options.tenantId,
+      audience: 'orders-api',
+    });
   } finally {
     client.close();
   }

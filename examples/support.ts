@@ -23,7 +23,9 @@ export interface ExampleOptions {
 
 /** A client for the options: mTLS when `tls` is set, else the API key. */
 export function connect(options: ExampleOptions): TokenEngineClient {
-  return options.tls ? createClient({ address: options.address, tls: options.tls }) : createClient({ address: options.address, apiKey: options.apiKey ?? '' });
+  return options.tls
+    ? createClient({ address: options.address, tls: options.tls })
+    : createClient({ address: options.address, apiKey: options.apiKey ?? '' });
 }
 
 /** The JWKS URL of a tenant on the HTTP sidecar. */
@@ -36,7 +38,10 @@ export function jwksUrl(httpBase: string, tenantId: string): URL {
  * `--api-key` (or TOKEN_ENGINE_CLI_API_KEY, else the `make run` key), `--cert/--key/--ca`
  * and `--server-name`.
  */
-export function commandLineOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ExampleOptions & { tenants: string[] } {
+export function commandLineOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ExampleOptions & { tenants: string[] } {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -54,7 +59,8 @@ export function commandLineOptions(argv: readonly string[], env: Readonly<Record
   const tenants = values.tenant && values.tenant.length > 0 ? values.tenant : ['local-dev'];
   const common = { address: values.address, httpBase: values.http, tenantId: tenants[0] ?? 'local-dev', tenants };
   if (values.cert !== undefined || values.key !== undefined || values.ca !== undefined) {
-    if (values.cert === undefined || values.key === undefined || values.ca === undefined) throw new Error('mTLS needs --cert, --key and --ca');
+    if (values.cert === undefined || values.key === undefined || values.ca === undefined)
+      throw new Error('mTLS needs --cert, --key and --ca');
     return {
       ...common,
       tls: {

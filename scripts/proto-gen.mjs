@@ -21,15 +21,22 @@ if (options.defaults) flags.push('--defaults');
 if (options.oneofs) flags.push('--oneofs');
 
 rmSync(outDir, { recursive: true, force: true });
-execFileSync(process.execPath, [
-  generator, ...flags,
-  '--grpcLib=@grpc/grpc-js',
-  '--importFileExtension=.js',
-  '--includeComments',
-  '-I', join(root, 'proto'),
-  '-O', outDir,
-  'token/v1/token_engine.proto',
-], { cwd: root, stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    generator,
+    ...flags,
+    '--grpcLib=@grpc/grpc-js',
+    '--importFileExtension=.js',
+    '--includeComments',
+    '-I',
+    join(root, 'proto'),
+    '-O',
+    outDir,
+    'token/v1/token_engine.proto',
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
 
 // The generator writes the absolute .proto path into each header; make it relative so
 // the output does not depend on where the repository is checked out.
@@ -39,4 +46,3 @@ for (const entry of readdirSync(outDir, { recursive: true, withFileTypes: true }
   const text = readFileSync(file, 'utf8');
   writeFileSync(file, text.replaceAll(`${join(root, 'proto')}/`, 'proto/'));
 }
-

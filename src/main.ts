@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     }
   }
 
-  let app;
+  let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     app = await buildApp(config, { log, clusterWorker: isWorkerProcess() });
     await app.start();
@@ -65,17 +65,20 @@ async function main(): Promise<void> {
     }, SHUTDOWN_BUDGET_MS);
     deadline.unref();
     // Spans of the drained calls are exported before the process exits (spec §11).
-    app.stop().finally(shutdownTracing).then(
-      () => {
-        log.info('stopped');
-        log.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    app
+      .stop()
+      .finally(shutdownTracing)
+      .then(
+        () => {
+          log.info('stopped');
+          log.flush();
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -99,11 +102,18 @@ function configOrExit(): ReturnType<typeof loadConfig> {
   }
 }
 
+function parseRotateArgs() {
+  return parseArgs({
+    args: process.argv.slice(3),
+    options: { tenant: { type: 'string' }, 'retire-old': { type: 'boolean', default: false } },
+  });
+}
+
 /** The operator's emergency rotation (e.g. after a suspected key leak). */
 async function rotateKeys(config: Config, log: ReturnType<typeof createLogger>): Promise<void> {
-  let args;
+  let args: ReturnType<typeof parseRotateArgs>;
   try {
-    args = parseArgs({ args: process.argv.slice(3), options: { tenant: { type: 'string' }, 'retire-old': { type: 'boolean', default: false } } });
+    args = parseRotateArgs();
   } catch (err) {
     process.stderr.write(`token-engine: ${(err as Error).message}\n${USAGE}`);
     process.exit(2);

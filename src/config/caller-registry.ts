@@ -28,16 +28,15 @@ export class CallerRegistryError extends ConfigFileError {
 
 const callerSchema = z.strictObject(
   {
-  identity: z
-    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
-    // Kept verbatim (CNs are compared verbatim), but a blank identity can never match.
-    .refine((s) => s.trim() !== '', { error: 'must not be empty or blank' }),
-  permitted_tenants: z
-    .array(
-      z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
-      { error: (iss) => (iss.input === undefined ? 'is required' : 'must be a list of tenant ids') },
-    )
-    .min(1, { error: 'must list at least one tenant' }),
+    identity: z
+      .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+      // Kept verbatim (CNs are compared verbatim), but a blank identity can never match.
+      .refine((s) => s.trim() !== '', { error: 'must not be empty or blank' }),
+    permitted_tenants: z
+      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), {
+        error: (iss) => (iss.input === undefined ? 'is required' : 'must be a list of tenant ids'),
+      })
+      .min(1, { error: 'must list at least one tenant' }),
   },
   { error: 'must be a mapping with `identity` and `permitted_tenants`' },
 );
@@ -77,14 +76,16 @@ export function parseCallerRegistry(text: string, source: string): CallerRegistr
 
 /** Reads and parses the registry file at `path`. */
 export async function loadCallerRegistry(path: string): Promise<CallerRegistry> {
-  const text = await readConfigFile(path, (heading, problems, cause) => new CallerRegistryError(heading, problems, { cause }), 'caller registry');
+  const text = await readConfigFile(
+    path,
+    (heading, problems, cause) => new CallerRegistryError(heading, problems, { cause }),
+    'caller registry',
+  );
   return parseCallerRegistry(text, path);
 }
 
 function buildRegistry(doc: RegistryDocument): CallerRegistry {
-  const permitted = new Map<string, ReadonlySet<string>>(
-    doc.callers.map((c) => [c.identity, new Set(c.permitted_tenants)]),
-  );
+  const permitted = new Map<string, ReadonlySet<string>>(doc.callers.map((c) => [c.identity, new Set(c.permitted_tenants)]));
   return Object.freeze({
     allowsEveryone: false,
     isPermitted: (identity: string, tenantId: string): boolean =>
@@ -103,7 +104,10 @@ function duplicateIdentities(data: unknown): string[] {
     if (typeof identity !== 'string' || identity.trim() === '') return;
     const first = firstIndex.get(identity);
     if (first === undefined) firstIndex.set(identity, i);
-    else problems.push(`callers[${i}] (identity ${JSON.stringify(identity)}).identity: duplicate, first listed at callers[${first}]`);
+    else
+      problems.push(
+        `callers[${i}] (identity ${JSON.stringify(identity)}).identity: duplicate, first listed at callers[${first}]`,
+      );
   });
   return problems;
 }
@@ -112,7 +116,8 @@ function duplicateIdentities(data: unknown): string[] {
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   return formatIssue(issue, (path) => {
     const [head, index, ...rest] = path;
-    if (head === 'callers' && typeof index === 'number') return `callers[${index}]${identityNote(data, index)}${formatPath(rest)}`;
+    if (head === 'callers' && typeof index === 'number')
+      return `callers[${index}]${identityNote(data, index)}${formatPath(rest)}`;
     return formatPath(path);
   });
 }
@@ -125,5 +130,5 @@ function identityNote(data: unknown, index: number): string {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : (JSON.stringify(value) ?? String(value));
 }

@@ -46,8 +46,7 @@ const VARIABLES = [
     default: 'mtls',
     required: 'no',
     onInvalid: 'fatal',
-    description:
-      'mtls: TLS 1.3 with client certificates; disabled: plaintext with static API keys.',
+    description: 'mtls: TLS 1.3 with client certificates; disabled: plaintext with static API keys.',
   },
   {
     name: 'TOKEN_ENGINE_STATIC_CALLER_KEYS',
@@ -328,9 +327,7 @@ const VARIABLES = [
 ] as const satisfies readonly EnvVariable[];
 
 /** Every environment variable the service reads: the single source of names. */
-export const ENV_VARIABLES: readonly EnvVariable[] = Object.freeze(
-  VARIABLES.map((v) => Object.freeze({ ...v })),
-);
+export const ENV_VARIABLES: readonly EnvVariable[] = Object.freeze(VARIABLES.map((v) => Object.freeze({ ...v })));
 
 /** Name of a variable listed in {@link ENV_VARIABLES}. */
 export type EnvVariableName = (typeof VARIABLES)[number]['name'];
@@ -440,7 +437,7 @@ class FrozenMap<K, V> implements ReadonlyMap<K, V> {
     return this.#map.has(key);
   }
   forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    this.#map.forEach((value, key) => callback.call(thisArg, value, key, this));
+    for (const [key, value] of this.#map) callback.call(thisArg, value, key, this);
   }
   entries(): MapIterator<[K, V]> {
     return this.#map.entries();
@@ -483,11 +480,7 @@ const PositiveIntSchema = intAtLeast(1);
  * Splits `host:port`, `:port` or `[ipv6]:port`. Returns undefined when it cannot be a
  * usable address; port 0 only when `allowPortZero` (listeners bound by tests).
  */
-function parseHostPort(
-  value: string,
-  emptyHost: string,
-  allowPortZero: boolean,
-): HostPort | undefined {
+function parseHostPort(value: string, emptyHost: string, allowPortZero: boolean): HostPort | undefined {
   let host: string;
   let portText: string;
   if (value.startsWith('[')) {
@@ -556,11 +549,7 @@ const BASE64URL_32 = /^[A-Za-z0-9_-]{43}=?$/;
 
 /** Decodes exactly 32 bytes of canonical base64 or base64url; undefined otherwise. */
 function decodeKey32(value: string): Buffer | undefined {
-  const encoding = BASE64_32.test(value)
-    ? 'base64'
-    : BASE64URL_32.test(value)
-      ? 'base64url'
-      : undefined;
+  const encoding = BASE64_32.test(value) ? 'base64' : BASE64URL_32.test(value) ? 'base64url' : undefined;
   if (encoding === undefined) return undefined;
   const bytes = Buffer.from(value, encoding);
   // Rejects non-zero trailing bits, which Buffer.from would silently drop.
@@ -617,28 +606,19 @@ export function loadConfig(env: Record<string, string | undefined>): {
       return fallback;
     }
     if (ms <= 0) {
-      warnings.push(
-        `${name} must be positive, got ${JSON.stringify(text)}; using default ${formatDuration(fallback)}`,
-      );
+      warnings.push(`${name} must be positive, got ${JSON.stringify(text)}; using default ${formatDuration(fallback)}`);
       return fallback;
     }
     return ms;
   };
 
   /** A value that falls back to its default with a warning; never use it for a secret. */
-  const optional = <T>(
-    name: EnvVariableName,
-    schema: z.ZodType<T>,
-    fallback: T,
-    expected: string,
-  ): T => {
+  const optional = <T>(name: EnvVariableName, schema: z.ZodType<T>, fallback: T, expected: string): T => {
     const text = read(name);
     if (text === undefined) return fallback;
     const parsed = schema.safeParse(text);
     if (parsed.success) return parsed.data;
-    warnings.push(
-      `${name} must be ${expected}, got ${JSON.stringify(text)}; using default ${String(fallback)}`,
-    );
+    warnings.push(`${name} must be ${expected}, got ${JSON.stringify(text)}; using default ${String(fallback)}`);
     return fallback;
   };
 
@@ -683,13 +663,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
       const key = at < 0 ? '' : pair.slice(0, at);
       const identity = at < 0 ? '' : pair.slice(at + 1);
       const defect =
-        at < 0
-          ? "has no '='"
-          : key === ''
-            ? 'has an empty key'
-            : identity === ''
-              ? 'has an empty identity'
-              : undefined;
+        at < 0 ? "has no '='" : key === '' ? 'has an empty key' : identity === '' ? 'has an empty identity' : undefined;
       if (defect === undefined) {
         staticCallerKeys.set(key, identity);
       } else {
@@ -716,10 +690,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
     ['TOKEN_ENGINE_TLS_CA_FILE', caFile],
   ] as const;
   if (tlsMode === 'mtls') {
-    for (const [name, value] of [
-      ...tlsFileVars,
-      ['TOKEN_ENGINE_CALLER_REGISTRY_PATH', callerRegistryPath] as const,
-    ]) {
+    for (const [name, value] of [...tlsFileVars, ['TOKEN_ENGINE_CALLER_REGISTRY_PATH', callerRegistryPath] as const]) {
       if (value === undefined) problems.push(`${name} must not be empty when TLS mode is mtls`);
     }
   } else if (tlsMode === 'disabled') {
@@ -728,16 +699,11 @@ export function loadConfig(env: Record<string, string | undefined>): {
     }
   }
 
-  const listenAddress = (
-    name: 'TOKEN_ENGINE_GRPC_ADDR' | 'TOKEN_ENGINE_HTTP_ADDR',
-    fallback: string,
-  ): HostPort => {
+  const listenAddress = (name: 'TOKEN_ENGINE_GRPC_ADDR' | 'TOKEN_ENGINE_HTTP_ADDR', fallback: string): HostPort => {
     const text = read(name) ?? fallback;
     const addr = parseHostPort(text, LISTEN_ANY_HOST, true);
     if (addr !== undefined) return addr;
-    problems.push(
-      `${name} must be ${ADDRESS_FORMS} with a port from 0 to 65535, got ${JSON.stringify(text)}`,
-    );
+    problems.push(`${name} must be ${ADDRESS_FORMS} with a port from 0 to 65535, got ${JSON.stringify(text)}`);
     return { host: LISTEN_ANY_HOST, port: 0 };
   };
   const grpcAddr = listenAddress('TOKEN_ENGINE_GRPC_ADDR', ':9090');
@@ -746,9 +712,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
   const storeText = read('TOKEN_ENGINE_STORE');
   const storeParsed = StoreSchema.safeParse(storeText ?? 'redis');
   if (!storeParsed.success) {
-    problems.push(
-      `TOKEN_ENGINE_STORE must be 'redis' or 'memory', got ${JSON.stringify(storeText)}`,
-    );
+    problems.push(`TOKEN_ENGINE_STORE must be 'redis' or 'memory', got ${JSON.stringify(storeText)}`);
   }
   const store: StoreKind = storeParsed.success ? storeParsed.data : 'redis';
 
@@ -764,9 +728,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
       );
     }
   } else if (store === 'redis') {
-    warnings.push(
-      'TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set: private signing keys are stored unencrypted in Redis',
-    );
+    warnings.push('TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set: private signing keys are stored unencrypted in Redis');
   }
 
   const otlpText = read('OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -801,12 +763,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
     durations.refreshTokenTtlMs = refresh;
   }
 
-  const signingAlg = optional(
-    'TOKEN_ENGINE_SIGNING_ALG',
-    SigningAlgSchema,
-    'RS256',
-    "'RS256', 'ES256' or 'EdDSA'",
-  );
+  const signingAlg = optional('TOKEN_ENGINE_SIGNING_ALG', SigningAlgSchema, 'RS256', "'RS256', 'ES256' or 'EdDSA'");
   const logLevel = optional(
     'TOKEN_ENGINE_LOG_LEVEL',
     z.string().toLowerCase().pipe(LogLevelSchema),
@@ -814,24 +771,12 @@ export function loadConfig(env: Record<string, string | undefined>): {
     `one of ${LogLevelSchema.options.join(', ')}`,
   );
   const boolExpected = 'true, false, 1, 0, yes or no';
-  const grpcReflection = optional(
-    'TOKEN_ENGINE_GRPC_REFLECTION',
-    BoolSchema,
-    tlsMode === 'disabled',
-    boolExpected,
-  );
-  const backfillExpiryIndex = optional(
-    'TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX',
-    BoolSchema,
-    false,
-    boolExpected,
-  );
+  const grpcReflection = optional('TOKEN_ENGINE_GRPC_REFLECTION', BoolSchema, tlsMode === 'disabled', boolExpected);
+  const backfillExpiryIndex = optional('TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX', BoolSchema, false, boolExpected);
   const workers = optional('TOKEN_ENGINE_WORKERS', PositiveIntSchema, 1, 'an integer ≥ 1');
 
   if (read('TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE') !== undefined) {
-    warnings.push(
-      'TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE was removed upstream in v1.1.0 and is ignored',
-    );
+    warnings.push('TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE was removed upstream in v1.1.0 and is ignored');
   }
   for (const name of Object.keys(env).sort()) {
     // TOKEN_ENGINE_CLI_* belong to the command-line client, which may share the environment.
@@ -848,10 +793,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
     audience,
     tlsMode,
     staticCallerKeys: new FrozenMap(staticCallerKeys),
-    ...(tlsMode === 'mtls' &&
-    certFile !== undefined &&
-    keyFile !== undefined &&
-    caFile !== undefined
+    ...(tlsMode === 'mtls' && certFile !== undefined && keyFile !== undefined && caFile !== undefined
       ? { tls: { certFile, keyFile, caFile } }
       : {}),
     ...(callerRegistryPath === undefined ? {} : { callerRegistryPath }),
@@ -882,9 +824,9 @@ export function loadConfig(env: Record<string, string | undefined>): {
       } else {
         target = parsed;
       }
-      const ignored = (
-        ['TOKEN_ENGINE_REDIS_ADDR', 'TOKEN_ENGINE_REDIS_PASSWORD', 'TOKEN_ENGINE_REDIS_DB'] as const
-      ).filter((name) => read(name) !== undefined);
+      const ignored = (['TOKEN_ENGINE_REDIS_ADDR', 'TOKEN_ENGINE_REDIS_PASSWORD', 'TOKEN_ENGINE_REDIS_DB'] as const).filter(
+        (name) => read(name) !== undefined,
+      );
       if (ignored.length > 0) {
         warnings.push(`${ignored.join(', ')} ignored because TOKEN_ENGINE_REDIS_URL is set`);
       }
@@ -892,9 +834,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
       const addrText = read('TOKEN_ENGINE_REDIS_ADDR') ?? `localhost:${DEFAULT_REDIS_PORT}`;
       let addr = parseHostPort(addrText, 'localhost', false);
       if (addr === undefined) {
-        problems.push(
-          `TOKEN_ENGINE_REDIS_ADDR must be host:port or [ipv6]:port, got ${JSON.stringify(addrText)}`,
-        );
+        problems.push(`TOKEN_ENGINE_REDIS_ADDR must be host:port or [ipv6]:port, got ${JSON.stringify(addrText)}`);
         addr = { host: 'localhost', port: DEFAULT_REDIS_PORT };
       }
       const password = read('TOKEN_ENGINE_REDIS_PASSWORD');
@@ -907,31 +847,30 @@ export function loadConfig(env: Record<string, string | undefined>): {
     const sentinels = hostPortList('TOKEN_ENGINE_REDIS_SENTINELS');
     const sentinelMaster = read('TOKEN_ENGINE_REDIS_SENTINEL_MASTER');
     if (clusterNodes !== undefined && sentinels !== undefined) {
-      problems.push(
-        'TOKEN_ENGINE_REDIS_CLUSTER_NODES and TOKEN_ENGINE_REDIS_SENTINELS cannot both be set',
-      );
+      problems.push('TOKEN_ENGINE_REDIS_CLUSTER_NODES and TOKEN_ENGINE_REDIS_SENTINELS cannot both be set');
     }
     if (sentinels !== undefined && sentinelMaster === undefined) {
-      problems.push(
-        'TOKEN_ENGINE_REDIS_SENTINEL_MASTER must not be empty when TOKEN_ENGINE_REDIS_SENTINELS is set',
-      );
+      problems.push('TOKEN_ENGINE_REDIS_SENTINEL_MASTER must not be empty when TOKEN_ENGINE_REDIS_SENTINELS is set');
     }
     if (sentinels === undefined && sentinelMaster !== undefined) {
-      warnings.push(
-        'TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set',
-      );
+      warnings.push('TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
     }
-    const topology = clusterNodes !== undefined ? 'TOKEN_ENGINE_REDIS_CLUSTER_NODES' : sentinels !== undefined ? 'TOKEN_ENGINE_REDIS_SENTINELS' : undefined;
+    const topology =
+      clusterNodes !== undefined
+        ? 'TOKEN_ENGINE_REDIS_CLUSTER_NODES'
+        : sentinels !== undefined
+          ? 'TOKEN_ENGINE_REDIS_SENTINELS'
+          : undefined;
     if (topology !== undefined && (url !== undefined || read('TOKEN_ENGINE_REDIS_ADDR') !== undefined)) {
-      warnings.push(`the Redis host and port of TOKEN_ENGINE_REDIS_URL / TOKEN_ENGINE_REDIS_ADDR are ignored because ${topology} is set; credentials, TLS and db still apply`);
+      warnings.push(
+        `the Redis host and port of TOKEN_ENGINE_REDIS_URL / TOKEN_ENGINE_REDIS_ADDR are ignored because ${topology} is set; credentials, TLS and db still apply`,
+      );
     }
     return {
       ...(url === undefined ? {} : { url }),
       ...target,
       ...(clusterNodes === undefined ? {} : { clusterNodes }),
-      ...(sentinels === undefined
-        ? {}
-        : { sentinels, ...(sentinelMaster === undefined ? {} : { sentinelMaster }) }),
+      ...(sentinels === undefined ? {} : { sentinels, ...(sentinelMaster === undefined ? {} : { sentinelMaster }) }),
     };
   }
 }

@@ -82,6 +82,10 @@ export function parseTenantsFile(text: string, source: string): TenantDefinition
 
 /** Reads and parses the tenants file at `path`. */
 export async function loadTenantsFile(path: string): Promise<TenantDefinition[]> {
-  const text = await readConfigFile(path, (heading, problems, cause) => new TenantsFileError(heading, problems, { cause }), 'tenants file');
+  const text = await readConfigFile(
+    path,
+    (heading, problems, cause) => new TenantsFileError(heading, problems, { cause }),
+    'tenants file',
+  );
   return parseTenantsFile(text, path);
 }

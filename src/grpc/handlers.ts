@@ -1,4 +1,10 @@
-import { status as Status, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status as Status,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { TokenPair } from '../generated/token/v1/TokenPair.js';
 import type { RevokeTokenResponse } from '../generated/token/v1/RevokeTokenResponse.js';
@@ -23,7 +29,12 @@ import { statusName, toServiceError, toStatus } from './status.js';
  * INTERNAL span named after the method (upstream's handler spans); a failure sets the
  * span's status to the gRPC code name, never to the error's message.
  */
-function unary<Req, Res>(log: Logger, tracer: Tracer, name: string, handle: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
+function unary<Req, Res>(
+  log: Logger,
+  tracer: Tracer,
+  name: string,
+  handle: (request: Req) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     tracer.startActiveSpan(name, { kind: SpanKind.INTERNAL }, (span) => {
       handle(call.request).then(
@@ -34,7 +45,8 @@ function unary<Req, Res>(log: Logger, tracer: Tracer, name: string, handle: (req
         (err: unknown) => {
           const { expected, code } = toStatus(err);
           if (!expected) log.error({ err, method: call.getPath() }, 'unexpected error in handler');
-          else if (code === Status.UNAVAILABLE) log.warn({ err: (err as Error).cause ?? err, method: call.getPath() }, 'dependency unavailable');
+          else if (code === Status.UNAVAILABLE)
+            log.warn({ err: (err as Error).cause ?? err, method: call.getPath() }, 'dependency unavailable');
           span.setAttribute(ATTR.rpcGrpcStatusCode, code);
           span.setStatus({ code: SpanStatusCode.ERROR, message: statusName(code) });
           span.end();
@@ -61,7 +73,11 @@ function caller(): Caller {
 }
 
 /** The six TokenEngine RPCs over the token service. */
-export function tokenEngineHandlers(service: TokenService, log: Logger, tracer: Tracer = tokenEngineTracer()): UntypedServiceImplementation {
+export function tokenEngineHandlers(
+  service: TokenService,
+  log: Logger,
+  tracer: Tracer = tokenEngineTracer(),
+): UntypedServiceImplementation {
   const adapt = <Req, Res>(name: string, handle: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> =>
     unary(log, tracer, name, handle);
   return {
@@ -83,9 +99,12 @@ export function tokenEngineHandlers(service: TokenService, log: Logger, tracer: 
       await service.revokeUser(req.tenant_id, req.user_id, caller());
       return EMPTY;
     }),
-    RevokeAllForUserAndAudience: adapt<RevokeUserAndAudienceRequest, RevokeTokenResponse>('RevokeAllForUserAndAudience', async (req) => {
-      await service.revokeUserAudience(req.tenant_id, req.user_id, req.audience, caller());
-      return EMPTY;
-    }),
+    RevokeAllForUserAndAudience: adapt<RevokeUserAndAudienceRequest, RevokeTokenResponse>(
+      'RevokeAllForUserAndAudience',
+      async (req) => {
+        await service.revokeUserAudience(req.tenant_id, req.user_id, req.audience, caller());
+        return EMPTY;
+      },
+    ),
   };
 }

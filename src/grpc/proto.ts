@@ -16,7 +16,9 @@ const PROTO_DIR_CANDIDATES = [join(HERE, '..', '..', 'proto'), join(HERE, '..', 
 
 /** The package's proto/ directory; throws naming every place looked at when it is missing. */
 export function findProtoDir(candidates: readonly string[] = PROTO_DIR_CANDIDATES): string {
-  const found = candidates.find((dir) => existsSync(join(dir, TOKEN_ENGINE_PROTO)) && existsSync(join(dir, 'loader-options.json')));
+  const found = candidates.find(
+    (dir) => existsSync(join(dir, TOKEN_ENGINE_PROTO)) && existsSync(join(dir, 'loader-options.json')),
+  );
   if (found === undefined) throw new Error(`${TOKEN_ENGINE_PROTO} not found in ${candidates.join(', ')}`);
   return found;
 }

@@ -24,7 +24,8 @@ const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 function identifier(field: string) {
   return z.string().superRefine((value, ctx) => {
     if (value.trim() === '') ctx.addIssue({ code: 'custom', message: `${field} must not be empty` });
-    else if (bytes(value) > LIMITS.idBytes) ctx.addIssue({ code: 'custom', message: `${field} must be at most ${LIMITS.idBytes} bytes` });
+    else if (bytes(value) > LIMITS.idBytes)
+      ctx.addIssue({ code: 'custom', message: `${field} must be at most ${LIMITS.idBytes} bytes` });
   });
 }
 
@@ -76,7 +77,10 @@ const refreshToken = z.string().superRefine((value, ctx) => {
 /** The deprecated request field; checked like the header (spec §4). */
 const idempotencyKey = z.string().superRefine((value, ctx) => {
   if (value !== '' && !isValidIdempotencyKey(value)) {
-    ctx.addIssue({ code: 'custom', message: `idempotency_key must be at most ${LIMITS.idempotencyKeyBytes} printable ASCII characters` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `idempotency_key must be at most ${LIMITS.idempotencyKeyBytes} printable ASCII characters`,
+    });
   }
 });
 
@@ -128,13 +132,17 @@ export const REQUEST_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z
 ]);
 
 /** Validates a request; returns the parsed value or the first problem, naming the field. */
-export function validateRequest(schema: z.ZodType, message: unknown): { ok: true; value: unknown } | { ok: false; problem: string } {
+export function validateRequest(
+  schema: z.ZodType,
+  message: unknown,
+): { ok: true; value: unknown } | { ok: false; problem: string } {
   const result = schema.safeParse(message);
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0];
   if (!issue) return { ok: false, problem: 'request is invalid' };
   if (issue.code === 'custom') return { ok: false, problem: issue.message };
-  if (issue.code === 'unrecognized_keys') return { ok: false, problem: `${issue.keys[0] ?? 'field'} is not a field of this request` };
+  if (issue.code === 'unrecognized_keys')
+    return { ok: false, problem: `${issue.keys[0] ?? 'field'} is not a field of this request` };
   const field = issue.path.map(String).join('.') || 'request';
   return { ok: false, problem: `${field} is invalid` };
 }

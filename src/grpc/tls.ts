@@ -63,7 +63,8 @@ export async function loadServerTlsCredentials(files: ServerTlsFiles): Promise<S
   const problems: string[] = [];
   const pem: Partial<Record<keyof ServerTlsFiles, Buffer>> = {};
   read.forEach((result, i) => {
-    const name = names[i]!;
+    const name = names[i];
+    if (name === undefined) return;
     if (result.status === 'fulfilled') pem[name] = result.value;
     else {
       const code = (result.reason as NodeJS.ErrnoException).code ?? 'unknown error';

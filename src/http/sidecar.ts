@@ -35,7 +35,10 @@ export function createSidecar(deps: SidecarDeps): FastifyInstance {
   app.get('/healthz/ready', async (_req, reply) => {
     const failure = await firstFailure(deps);
     if (!failure) return reply.code(200).send();
-    return reply.code(503).type('application/json').send(JSON.stringify({ status: 'unavailable', ...failure }) + '\n');
+    return reply
+      .code(503)
+      .type('application/json')
+      .send(`${JSON.stringify({ status: 'unavailable', ...failure })}\n`);
   });
 
   const jwks = (tenantId: string) => async (_req: unknown, reply: FastifyReply) => {
@@ -48,7 +51,7 @@ export function createSidecar(deps: SidecarDeps): FastifyInstance {
       .code(200)
       .type('application/json')
       .header('cache-control', `public, max-age=${deps.jwksCacheMaxAgeSeconds}`)
-      .send(JSON.stringify(set) + '\n');
+      .send(`${JSON.stringify(set)}\n`);
   };
   app.get('/.well-known/jwks.json', (req, reply) => jwks(deps.defaultTenantId)(req, reply));
   app.get<{ Params: { tenantId: string } }>('/tenants/:tenantId/.well-known/jwks.json', (req, reply) =>
@@ -56,8 +59,7 @@ export function createSidecar(deps: SidecarDeps): FastifyInstance {
   );
 
   const metricsText = deps.metricsText ?? (() => deps.metrics.registry.metrics());
-  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await metricsText()),
-  );
+  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await metricsText()));
   return app;
 }
 

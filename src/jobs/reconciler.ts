@@ -78,7 +78,9 @@ export class Reconciler {
   async check(): Promise<void> {
     const age = this.deps.now() - this.lastCompletedAt;
     if (age > 2 * this.deps.intervalMs) {
-      throw new Error(`no reconciler run completed for ${Math.round(age / 1000)} s (interval ${Math.round(this.deps.intervalMs / 1000)} s)`);
+      throw new Error(
+        `no reconciler run completed for ${Math.round(age / 1000)} s (interval ${Math.round(this.deps.intervalMs / 1000)} s)`,
+      );
     }
   }
 
@@ -120,7 +122,10 @@ export class Reconciler {
       return { tenantId, outcome: 'success', report };
     } catch (err) {
       const cause = (err as Error).cause ?? err;
-      this.deps.log.warn({ tenant_id: tenantId, err: cause instanceof Error ? cause.message : String(cause) }, 'reconciler run failed; will retry');
+      this.deps.log.warn(
+        { tenant_id: tenantId, err: cause instanceof Error ? cause.message : String(cause) },
+        'reconciler run failed; will retry',
+      );
       if (owner) await this.deps.locks.release(lease, owner).catch(() => undefined);
       return { tenantId, outcome: 'error' };
     }

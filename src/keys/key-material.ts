@@ -92,7 +92,9 @@ export function unsealPrivateKey(sealed: string, tenantId: string, kid: string, 
     decipher.setAuthTag(body.subarray(body.length - 16));
     return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
   } catch {
-    throw new KeyUnsealError(`signing key ${kid} cannot be decrypted: TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not the key it was sealed with`);
+    throw new KeyUnsealError(
+      `signing key ${kid} cannot be decrypted: TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not the key it was sealed with`,
+    );
   }
 }
 

@@ -93,9 +93,17 @@ export class KeyRing {
       const stored = await this.deps.store.list(this.tenantId);
       const at = this.deps.clock.now();
       if (rotationDue(stored, at, this.policy)) {
-        const next = await generateSigningKey(this.tenantId, this.alg, { createdAt: at, activatesAt: at + this.policy.publishAheadMs }, this.deps.kek);
+        const next = await generateSigningKey(
+          this.tenantId,
+          this.alg,
+          { createdAt: at, activatesAt: at + this.policy.publishAheadMs },
+          this.deps.kek,
+        );
         await this.deps.store.put(this.tenantId, [next]);
-        this.deps.log.info({ tenant_id: this.tenantId, kid: next.kid, activates_at: new Date(next.activatesAt).toISOString() }, 'signing key rotated');
+        this.deps.log.info(
+          { tenant_id: this.tenantId, kid: next.kid, activates_at: new Date(next.activatesAt).toISOString() },
+          'signing key rotated',
+        );
         this.deps.onRotated?.('scheduled');
       }
       const removable = removableKeys(stored, at, this.policy).map((k) => k.kid);
@@ -117,7 +125,9 @@ export class KeyRing {
       const now = this.deps.clock.now();
       const next = await generateSigningKey(this.tenantId, this.alg, { createdAt: now, activatesAt: now }, this.deps.kek);
       const retired = retireOthers
-        ? (await this.deps.store.list(this.tenantId)).map((k): StoredSigningKey => ({ ...k, expiresAt: Math.min(k.expiresAt ?? now, now) }))
+        ? (await this.deps.store.list(this.tenantId)).map(
+            (k): StoredSigningKey => ({ ...k, expiresAt: Math.min(k.expiresAt ?? now, now) }),
+          )
         : [];
       await this.deps.store.put(this.tenantId, [...retired, next]);
       kid = next.kid;
@@ -148,7 +158,10 @@ export class KeyRing {
       if (this.deps.kek && isStoredInClear(s)) {
         if (!this.refusedInClear.has(s.kid)) {
           this.refusedInClear.add(s.kid);
-          this.deps.log.error({ tenant_id: this.tenantId, kid: s.kid }, 'signing key stored unencrypted while a key-encryption key is set; not used');
+          this.deps.log.error(
+            { tenant_id: this.tenantId, kid: s.kid },
+            'signing key stored unencrypted while a key-encryption key is set; not used',
+          );
         }
         continue;
       }
@@ -162,7 +175,10 @@ export class KeyRing {
         next.push({ ...opened, activatesAt: s.activatesAt, expiresAt: s.expiresAt });
       } catch (err) {
         if (strict) throw err;
-        this.deps.log.error({ tenant_id: this.tenantId, kid: s.kid, err: (err as Error).message }, 'signing key cannot be opened; skipped');
+        this.deps.log.error(
+          { tenant_id: this.tenantId, kid: s.kid, err: (err as Error).message },
+          'signing key cannot be opened; skipped',
+        );
       }
     }
     this.keys = next;

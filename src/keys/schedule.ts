@@ -29,9 +29,7 @@ const byActivation = <K extends ScheduledKey>(a: K, b: K): number => a.activates
 
 /** When the key is unpublished (and may be deleted). */
 export function removalTime<K extends ScheduledKey>(key: K, keys: readonly K[], policy: KeyPolicy): number {
-  const successor = keys
-    .filter((k) => k !== key && byActivation(k, key) > 0 && k.expiresAt === undefined)
-    .sort(byActivation)[0];
+  const successor = keys.filter((k) => k !== key && byActivation(k, key) > 0 && k.expiresAt === undefined).sort(byActivation)[0];
   const scheduled = successor ? successor.activatesAt + policy.accessTokenTtlMs + policy.publishAheadMs : Infinity;
   return Math.min(scheduled, key.expiresAt ?? Infinity);
 }

@@ -1,4 +1,13 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricType, type MetricValue } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricType,
+  type MetricValue,
+} from 'prom-client';
 import { subscribeRedisCommandTimings } from './redis-diagnostics.js';
 
 /** The service's metrics, on one registry per app instance (no global state). */
@@ -154,6 +163,9 @@ export function createMetrics(): Metrics {
  */
 export function observeRedisCommands(metrics: Metrics): () => void {
   return subscribeRedisCommandTimings((sample) =>
-    metrics.redisCommandDuration.observe({ command: sample.command, script: sample.script, outcome: sample.outcome }, sample.seconds),
+    metrics.redisCommandDuration.observe(
+      { command: sample.command, script: sample.script, outcome: sample.outcome },
+      sample.seconds,
+    ),
   );
 }

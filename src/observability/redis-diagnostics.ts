@@ -33,7 +33,10 @@ const commandChannel = tracingChannel<unknown, RedisCommandMessage>('ioredis:com
 const SCRIPT_NAMES: ReadonlyMap<unknown, string> = new Map(
   Object.entries(SCRIPTS).flatMap(([name, lua]) => {
     const label = name.toLowerCase();
-    return [[lua, label], [createHash('sha1').update(lua).digest('hex'), label]] as [string, string][];
+    return [
+      [lua, label],
+      [createHash('sha1').update(lua).digest('hex'), label],
+    ] as [string, string][];
   }),
 );
 
@@ -46,14 +49,18 @@ export interface RedisCommandLabel {
 
 function labelOf(message: RedisCommandMessage): RedisCommandLabel {
   const command = message.command.toLowerCase();
-  if (command !== 'eval' && command !== 'evalsha' && command !== 'eval_ro' && command !== 'evalsha_ro') return { command, script: '' };
+  if (command !== 'eval' && command !== 'evalsha' && command !== 'eval_ro' && command !== 'evalsha_ro')
+    return { command, script: '' };
   return { command, script: SCRIPT_NAMES.get(message.args[0]) ?? 'other' };
 }
 
 type Subscribers = Parameters<typeof commandChannel.subscribe>[0];
 
 /** Calls `onDone` once per settled command with its own state from `onStart`. */
-function subscribe<S>(onStart: (message: RedisCommandMessage) => S | undefined, onDone: (state: S, failed: unknown) => void): () => void {
+function subscribe<S>(
+  onStart: (message: RedisCommandMessage) => S | undefined,
+  onDone: (state: S, failed: unknown) => void,
+): () => void {
   const pending = new WeakMap<RedisCommandMessage, S>();
   const finish = (message: RedisCommandMessage): void => {
     const state = pending.get(message);
@@ -94,7 +101,11 @@ export function subscribeRedisCommandTimings(observe: (sample: RedisCommandSampl
   return subscribe(
     (message) => ({ label: labelOf(message), started: process.hrtime.bigint() }),
     ({ label, started }, failed) =>
-      observe({ ...label, outcome: failed === undefined ? 'ok' : 'error', seconds: Number(process.hrtime.bigint() - started) / 1e9 }),
+      observe({
+        ...label,
+        outcome: failed === undefined ? 'ok' : 'error',
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      }),
   );
 }
 

@@ -181,7 +181,12 @@ function refusal(kind: 'not_found' | 'revoked' | 'reused'): DomainError {
   return new DomainError('refresh_token_revoked', 'refresh token revoked');
 }
 
-function pair(access: { token: string; expiresAtMs: number }, refreshToken: string, refreshExpiresAt: number, now: number): IssuedPair {
+function pair(
+  access: { token: string; expiresAtMs: number },
+  refreshToken: string,
+  refreshExpiresAt: number,
+  now: number,
+): IssuedPair {
   return {
     accessToken: access.token,
     refreshToken,

@@ -49,9 +49,28 @@ describe('token-engine-cli against a started service (API key)', () => {
   });
 
   it('issue prints the pair, with audiences and claims', async () => {
-    const run = await cli(['issue', '--sub', 'alice', '--tenant', t.tenantId, '--aud', 'a1', '--aud', 'a2', '--claim', 'role=admin', '--claim', 'note=a=b']);
+    const run = await cli([
+      'issue',
+      '--sub',
+      'alice',
+      '--tenant',
+      t.tenantId,
+      '--aud',
+      'a1',
+      '--aud',
+      'a2',
+      '--claim',
+      'role=admin',
+      '--claim',
+      'note=a=b',
+    ]);
     expect(run.code).toBe(0);
-    const lines = Object.fromEntries(run.stdout.trim().split('\n').map((l) => l.split(': ') as [string, string]));
+    const lines = Object.fromEntries(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': ') as [string, string]),
+    );
     expect(Object.keys(lines)).toEqual(['access_token', 'refresh_token', 'access_token_expires_in', 'refresh_token_expires_in']);
     expect(decodeJwt(lines['access_token'] ?? '')).toMatchObject({ sub: 'alice', aud: ['a1', 'a2'], role: 'admin', note: 'a=b' });
     expect(lines['refresh_token']).toHaveLength(43);
@@ -133,9 +152,26 @@ describe('token-engine-cli against a started service (API key)', () => {
   });
 
   it('exits 1 when nothing answers', async () => {
-    const run = await runNode(CLI, ['--address', '127.0.0.1:1', '--http', 'http://127.0.0.1:1', 'revoke', 'user', '--user', 'u', '--tenant', 't', '--deadline', '2000'], {
-      TOKEN_ENGINE_CLI_API_KEY: API_KEY,
-    });
+    const run = await runNode(
+      CLI,
+      [
+        '--address',
+        '127.0.0.1:1',
+        '--http',
+        'http://127.0.0.1:1',
+        'revoke',
+        'user',
+        '--user',
+        'u',
+        '--tenant',
+        't',
+        '--deadline',
+        '2000',
+      ],
+      {
+        TOKEN_ENGINE_CLI_API_KEY: API_KEY,
+      },
+    );
     outputs.push(run);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^UNAVAILABLE: /);
@@ -176,7 +212,10 @@ describe('token-engine-cli against a started service (API key)', () => {
     const none = await cli(['issue', '--sub', 's', '--tenant', t.tenantId], {});
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('TOKEN_ENGINE_CLI_API_KEY');
-    const both = await cli(['--api-key', API_KEY, '--cert', 'c', '--key', 'k', '--ca', 'a', 'issue', '--sub', 's', '--tenant', 't'], {});
+    const both = await cli(
+      ['--api-key', API_KEY, '--cert', 'c', '--key', 'k', '--ca', 'a', 'issue', '--sub', 's', '--tenant', 't'],
+      {},
+    );
     expect(both.code).toBe(2);
   });
 
@@ -184,7 +223,16 @@ describe('token-engine-cli against a started service (API key)', () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: token-engine-cli');
-    for (const command of ['issue', 'refresh', 'revoke token', 'revoke user', 'revoke audience', 'revoke user-audience', 'jwks', 'health']) {
+    for (const command of [
+      'issue',
+      'refresh',
+      'revoke token',
+      'revoke user',
+      'revoke audience',
+      'revoke user-audience',
+      'jwks',
+      'health',
+    ]) {
       expect(run.stdout).toContain(`  ${command}`);
     }
   });
@@ -202,7 +250,16 @@ describe('token-engine-cli over mTLS', () => {
   });
 
   it('issues and revokes with --cert/--key/--ca, and checks health', async () => {
-    const tls = ['--cert', join(pki.dir, 'client.crt'), '--key', join(pki.dir, 'client.key'), '--ca', pki.caFile, '--server-name', 'localhost'];
+    const tls = [
+      '--cert',
+      join(pki.dir, 'client.crt'),
+      '--key',
+      join(pki.dir, 'client.key'),
+      '--ca',
+      pki.caFile,
+      '--server-name',
+      'localhost',
+    ];
     const base = ['--address', t.grpcAddress, '--http', t.httpBase, ...tls];
     const issued = await runNode(CLI, [...base, 'issue', '--sub', 'svc', '--tenant', t.tenantId, '--json']);
     expect(issued.code).toBe(0);
@@ -230,7 +287,11 @@ describe('token-engine-cli against the `make run` configuration (node dist/main.
       expect(issued.code).toBe(0);
       const pair = JSON.parse(issued.stdout) as Pair;
       expect(decodeJwt(pair.accessToken)).toMatchObject({ iss: 'local-dev', aud: ['local-api'] });
-      const refreshed = await runNode(CLI, [...base, 'refresh', `--token=${pair.refreshToken}`, '--tenant', 'local-dev', '--json'], env);
+      const refreshed = await runNode(
+        CLI,
+        [...base, 'refresh', `--token=${pair.refreshToken}`, '--tenant', 'local-dev', '--json'],
+        env,
+      );
       expect(refreshed.code).toBe(0);
       expect((await runNode(CLI, [...base, 'revoke', 'user', '--user', 'alice', '--tenant', 'local-dev'], env)).code).toBe(0);
       expect((await runNode(CLI, [...base, 'health'])).code).toBe(0);

@@ -91,7 +91,9 @@ describe('the client against a started service with API keys', () => {
   it('revokes one refresh token', async () => {
     const pair = await client.issueToken({ tenantId, sub: 'carol' });
     await expect(client.revokeToken({ tenantId, refreshToken: pair.refreshToken })).resolves.toBeUndefined();
-    expect((await failure(client.refreshToken({ tenantId, refreshToken: pair.refreshToken }))).code).toBe(Status.PERMISSION_DENIED);
+    expect((await failure(client.refreshToken({ tenantId, refreshToken: pair.refreshToken }))).code).toBe(
+      Status.PERMISSION_DENIED,
+    );
   });
 
   it('treats revoking an unknown token as success (RFC 7009)', async () => {
@@ -101,7 +103,9 @@ describe('the client against a started service with API keys', () => {
   it('revokes every token issued for an audience', async () => {
     const pair = await client.issueToken({ tenantId, sub: 'dave', audiences: ['aud-x', 'aud-y'] });
     await client.revokeAllForAudience({ tenantId, audience: 'aud-y' });
-    expect((await failure(client.refreshToken({ tenantId, refreshToken: pair.refreshToken }))).code).toBe(Status.PERMISSION_DENIED);
+    expect((await failure(client.refreshToken({ tenantId, refreshToken: pair.refreshToken }))).code).toBe(
+      Status.PERMISSION_DENIED,
+    );
   });
 
   it('revokes every token of a user', async () => {
@@ -109,7 +113,9 @@ describe('the client against a started service with API keys', () => {
     const second = await client.issueToken({ tenantId, sub: 'erin', audiences: ['shop'] });
     await client.revokeAllUserTokens({ tenantId, userId: 'erin' });
     for (const pair of [first, second]) {
-      expect((await failure(client.refreshToken({ tenantId, refreshToken: pair.refreshToken }))).code).toBe(Status.PERMISSION_DENIED);
+      expect((await failure(client.refreshToken({ tenantId, refreshToken: pair.refreshToken }))).code).toBe(
+        Status.PERMISSION_DENIED,
+      );
     }
   });
 
@@ -117,15 +123,25 @@ describe('the client against a started service with API keys', () => {
     const shop = await client.issueToken({ tenantId, sub: 'frank', audiences: ['shop'] });
     const blog = await client.issueToken({ tenantId, sub: 'frank', audiences: ['blog'] });
     await client.revokeAllForUserAndAudience({ tenantId, userId: 'frank', audience: 'shop' });
-    expect((await failure(client.refreshToken({ tenantId, refreshToken: shop.refreshToken }))).code).toBe(Status.PERMISSION_DENIED);
-    await expect(client.refreshToken({ tenantId, refreshToken: blog.refreshToken })).resolves.toMatchObject({ accessToken: expect.any(String) });
+    expect((await failure(client.refreshToken({ tenantId, refreshToken: shop.refreshToken }))).code).toBe(
+      Status.PERMISSION_DENIED,
+    );
+    await expect(client.refreshToken({ tenantId, refreshToken: blog.refreshToken })).resolves.toMatchObject({
+      accessToken: expect.any(String),
+    });
   });
 
   describe('typed errors', () => {
     it('INVALID_ARGUMENT names the field', async () => {
       const err = await failure(client.issueToken({ tenantId, sub: '' }));
       expect(err).toBeInstanceOf(Error);
-      expect(err).toMatchObject({ name: 'TokenEngineError', code: Status.INVALID_ARGUMENT, codeName: 'INVALID_ARGUMENT', method: 'IssueToken', attempts: 1 });
+      expect(err).toMatchObject({
+        name: 'TokenEngineError',
+        code: Status.INVALID_ARGUMENT,
+        codeName: 'INVALID_ARGUMENT',
+        method: 'IssueToken',
+        attempts: 1,
+      });
       expect(err.message).toContain('sub');
       const reserved = await failure(client.issueToken({ tenantId, sub: 'u', claims: { iss: 'me' } }));
       expect(reserved.codeName).toBe('INVALID_ARGUMENT');
@@ -137,7 +153,11 @@ describe('the client against a started service with API keys', () => {
       const keyless = createClient({ address: t.grpcAddress });
       try {
         const err = await failure(wrong.issueToken({ tenantId, sub: 'u' }));
-        expect(err).toMatchObject({ code: Status.UNAUTHENTICATED, codeName: 'UNAUTHENTICATED', message: 'invalid or missing api key' });
+        expect(err).toMatchObject({
+          code: Status.UNAUTHENTICATED,
+          codeName: 'UNAUTHENTICATED',
+          message: 'invalid or missing api key',
+        });
         expect((await failure(keyless.revokeToken({ tenantId, refreshToken: 'x' }))).code).toBe(Status.UNAUTHENTICATED);
       } finally {
         wrong.close();
@@ -208,7 +228,10 @@ describe('the client against a started service with API keys', () => {
 
   it('sends a correlation id, its own or a generated one, and reports the echo', async () => {
     const seen: (string | undefined)[] = [];
-    await client.issueToken({ tenantId, sub: 'kim' }, { correlationId: 'client-test-42', onHeaders: (h) => seen.push(h.correlationId) });
+    await client.issueToken(
+      { tenantId, sub: 'kim' },
+      { correlationId: 'client-test-42', onHeaders: (h) => seen.push(h.correlationId) },
+    );
     await client.revokeAllUserTokens({ tenantId, userId: 'kim' }, { onHeaders: (h) => seen.push(h.correlationId) });
     expect(seen[0]).toBe('client-test-42');
     expect(seen[1]).toMatch(UUID);
@@ -220,9 +243,13 @@ describe('the client against a started service with API keys', () => {
     const retries: RetryEvent[] = [];
     const hurried = createClient({ address: t.grpcAddress, apiKey: TEST_API_KEY, onRetry: (e) => void retries.push(e) });
     try {
-      const err = await failure(hurried.issueToken({ tenantId, sub: 'lee' }, { deadlineMs: 1, idempotencyKey: uniquePrefix('deadline') }));
+      const err = await failure(
+        hurried.issueToken({ tenantId, sub: 'lee' }, { deadlineMs: 1, idempotencyKey: uniquePrefix('deadline') }),
+      );
       expect(err).toMatchObject({ code: Status.DEADLINE_EXCEEDED, codeName: 'DEADLINE_EXCEEDED', attempts: 1 });
-      expect((await failure(hurried.revokeAllUserTokens({ tenantId, userId: 'lee' }, { deadlineMs: 1 }))).codeName).toBe('DEADLINE_EXCEEDED');
+      expect((await failure(hurried.revokeAllUserTokens({ tenantId, userId: 'lee' }, { deadlineMs: 1 }))).codeName).toBe(
+        'DEADLINE_EXCEEDED',
+      );
       expect(retries).toEqual([]);
     } finally {
       hurried.close();
@@ -309,7 +336,9 @@ describe('retries', () => {
           [method, 1],
           [method, 2],
         ]);
-        expect(retries.every((r) => r.delayMs >= 0 && r.delayMs <= fast.maxBackoffMs && r.error.codeName === 'UNAVAILABLE')).toBe(true);
+        expect(retries.every((r) => r.delayMs >= 0 && r.delayMs <= fast.maxBackoffMs && r.error.codeName === 'UNAVAILABLE')).toBe(
+          true,
+        );
       } finally {
         client.close();
       }
@@ -365,7 +394,11 @@ describe('retries', () => {
       apiKey: TEST_API_KEY,
       retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 200 },
       // Reconnect promptly once the proxy listens again (grpc-js waits 1 s by default).
-      channelOptions: { 'grpc.initial_reconnect_backoff_ms': 20, 'grpc.min_reconnect_backoff_ms': 20, 'grpc.max_reconnect_backoff_ms': 50 },
+      channelOptions: {
+        'grpc.initial_reconnect_backoff_ms': 20,
+        'grpc.min_reconnect_backoff_ms': 20,
+        'grpc.max_reconnect_backoff_ms': 50,
+      },
       onRetry: async (e) => {
         retries.push(e);
         if (e.attempt === 1) await proxy.restore();
@@ -414,7 +447,9 @@ describe('the client over mTLS', () => {
       const pair = await client.issueToken({ tenantId: t.tenantId, sub: 'svc-user' });
       const next = await fromStrings.refreshToken({ tenantId: t.tenantId, refreshToken: pair.refreshToken });
       await client.revokeAllUserTokens({ tenantId: t.tenantId, userId: 'svc-user' });
-      expect((await failure(client.refreshToken({ tenantId: t.tenantId, refreshToken: next.refreshToken }))).codeName).toBe('PERMISSION_DENIED');
+      expect((await failure(client.refreshToken({ tenantId: t.tenantId, refreshToken: next.refreshToken }))).codeName).toBe(
+        'PERMISSION_DENIED',
+      );
       expect(await client.checkHealth()).toBe('SERVING');
     } finally {
       client.close();

@@ -48,7 +48,11 @@ describe('the examples against a started service (API key)', () => {
   });
 
   it('idempotent-retries: same key and content replays, different content is refused', async () => {
-    expect(await idempotentRetries(options())).toEqual({ identical: true, replayed: true, differentContent: 'FAILED_PRECONDITION' });
+    expect(await idempotentRetries(options())).toEqual({
+      identical: true,
+      replayed: true,
+      differentContent: 'FAILED_PRECONDITION',
+    });
   });
 
   it('multi-tenant: with one tenant served, an unknown tenant and a foreign token are NOT_FOUND', async () => {
@@ -77,7 +81,11 @@ describe('the examples against a started service (API key)', () => {
       expect(JSON.parse(run.stdout)).toBeTypeOf('object');
     }
     expect(JSON.parse(runs[0]?.run.stdout ?? '{}')).toMatchObject({ refreshAfterRevoke: 'PERMISSION_DENIED' });
-    const failed = await runNode(join(EXAMPLES_DIST, 'plain-client.js'), [...args.slice(0, 4), '--tenant', 'no-such-tenant'], env);
+    const failed = await runNode(
+      join(EXAMPLES_DIST, 'plain-client.js'),
+      [...args.slice(0, 4), '--tenant', 'no-such-tenant'],
+      env,
+    );
     expect(failed).toMatchObject({ code: 1, stderr: 'NOT_FOUND: tenant no-such-tenant not found\n' });
   });
 });
@@ -100,19 +108,32 @@ describe('the mtls-client example', () => {
       tenantId: t.tenantId,
       tls: { cert: pki.clients.serviceA.cert, key: pki.clients.serviceA.key, ca: pki.ca, serverName: 'localhost' },
     });
-    expect(result).toEqual({ issued: true, accessTokenExpiresIn: expect.any(Number), refreshAfterRevokeAll: 'PERMISSION_DENIED' });
-    await expect(mtlsClient({ address: t.grpcAddress, httpBase: t.httpBase, tenantId: t.tenantId, apiKey: 'k' })).rejects.toThrow('needs tls options');
+    expect(result).toEqual({
+      issued: true,
+      accessTokenExpiresIn: expect.any(Number),
+      refreshAfterRevokeAll: 'PERMISSION_DENIED',
+    });
+    await expect(mtlsClient({ address: t.grpcAddress, httpBase: t.httpBase, tenantId: t.tenantId, apiKey: 'k' })).rejects.toThrow(
+      'needs tls options',
+    );
   });
 
   it('runs built, with certificate files on the command line', async () => {
     const run = await runNode(join(EXAMPLES_DIST, 'mtls-client.js'), [
-      '--address', t.grpcAddress,
-      '--http', t.httpBase,
-      '--tenant', t.tenantId,
-      '--cert', join(pki.dir, 'client.crt'),
-      '--key', join(pki.dir, 'client.key'),
-      '--ca', pki.caFile,
-      '--server-name', 'localhost',
+      '--address',
+      t.grpcAddress,
+      '--http',
+      t.httpBase,
+      '--tenant',
+      t.tenantId,
+      '--cert',
+      join(pki.dir, 'client.crt'),
+      '--key',
+      join(pki.dir, 'client.key'),
+      '--ca',
+      pki.caFile,
+      '--server-name',
+      'localhost',
     ]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(run.stdout)).toMatchObject({ issued: true, refreshAfterRevokeAll: 'PERMISSION_DENIED' });

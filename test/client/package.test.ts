@@ -33,7 +33,7 @@ describe('the published client entry points', () => {
         "const m = await import('token-engine/client');",
         "const c = m.createClient({ address: '127.0.0.1:1', apiKey: 'k' });",
         'c.close();',
-        "console.log(JSON.stringify({ createClient: typeof m.createClient, error: typeof m.TokenEngineError, notFound: m.Status.NOT_FOUND }));",
+        'console.log(JSON.stringify({ createClient: typeof m.createClient, error: typeof m.TokenEngineError, notFound: m.Status.NOT_FOUND }));',
       ].join('\n'),
     );
     try {

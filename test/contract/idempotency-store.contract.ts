@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { IdempotencyStore } from '../../src/store/ports.js';
 
 /** The behaviour every IdempotencyStore must have. `expire` makes a pending claim lapse. */
-export function idempotencyStoreContract(name: string, open: () => { store: IdempotencyStore; expire: (ms: number) => Promise<void> }): void {
+export function idempotencyStoreContract(
+  name: string,
+  open: () => { store: IdempotencyStore; expire: (ms: number) => Promise<void> },
+): void {
   describe(`IdempotencyStore contract: ${name}`, () => {
     const id = () => randomUUID().replaceAll('-', '');
 

@@ -27,7 +27,13 @@ describe('MaintenanceStore: memory', () => {
     for (let i = 0; i < 10; i++) {
       const t = mintRefreshToken();
       await tokens.issue(policy, {
-        digest: t.digest, familyId: newFamilyId(), subject: `u${i}`, audiences: ['api'], claims: {}, issuedAt: clock.now(), expiresAt: clock.now() + 30_000,
+        digest: t.digest,
+        familyId: newFamilyId(),
+        subject: `u${i}`,
+        audiences: ['api'],
+        claims: {},
+        issuedAt: clock.now(),
+        expiresAt: clock.now() + 30_000,
       });
     }
     await tokens.revokeUser(policy, 'u1', { ...audit, target: 'u1' });
@@ -36,7 +42,13 @@ describe('MaintenanceStore: memory', () => {
 
     expect(await stores.maintenance.reconcile(policy)).toMatchObject({ examined: 11, fixed: 0, complete: true });
     clock.advance(60_000);
-    expect(await stores.maintenance.reconcile(policy)).toEqual({ examined: 11, fixed: 13, unknown: 0, auditTrimmed: 0, complete: true });
+    expect(await stores.maintenance.reconcile(policy)).toEqual({
+      examined: 11,
+      fixed: 13,
+      unknown: 0,
+      auditTrimmed: 0,
+      complete: true,
+    });
     expect(tokens.size()).toBe(0);
     expect((stores.idempotency as MemoryIdempotencyStore).size()).toBe(0);
     expect(await stores.locks.acquire('job', 10_000)).toBeTypeOf('string');

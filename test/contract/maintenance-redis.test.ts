@@ -13,7 +13,12 @@ afterAll(async () => {
 
 maintenanceStoreContract(
   'redis',
-  () => ({ tokens: new RedisTokenStore(redis), maintenance: new RedisMaintenanceStore(redis), now: () => Date.now(), raw: redis }),
+  () => ({
+    tokens: new RedisTokenStore(redis),
+    maintenance: new RedisMaintenanceStore(redis),
+    now: () => Date.now(),
+    raw: redis,
+  }),
   () => uniquePrefix('maintenance'),
 );
 
@@ -56,7 +61,13 @@ describe('tenant key pattern on a real server', () => {
     const mine = new TenantKeys(id);
     const longer = new TenantKeys(`${id}y`);
     expect(longer.prefix.startsWith(mine.prefix.slice(0, -2))).toBe(true);
-    const ours = [mine.sequence(), mine.audit(), mine.refreshToken('d'), mine.familyRevoked('f'), mine.userAudienceWatermark('u', 'a')];
+    const ours = [
+      mine.sequence(),
+      mine.audit(),
+      mine.refreshToken('d'),
+      mine.familyRevoked('f'),
+      mine.userAudienceWatermark('u', 'a'),
+    ];
     const theirs = [longer.sequence(), longer.refreshToken('d')];
     for (const key of [...ours, ...theirs]) await redis.set(key, '1', 'PX', 60_000);
     const seen = new Set<string>();

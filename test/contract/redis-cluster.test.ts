@@ -54,7 +54,12 @@ tokenStoreContract('redis-cluster', () => ({ store: new RedisTokenStore(client()
 // The reconciler scans every master; only the one serving the tenant's slot has its keys.
 maintenanceStoreContract(
   'redis-cluster',
-  () => ({ tokens: new RedisTokenStore(client()), maintenance: new RedisMaintenanceStore(client()), now: () => Date.now(), raw: client() }),
+  () => ({
+    tokens: new RedisTokenStore(client()),
+    maintenance: new RedisMaintenanceStore(client()),
+    now: () => Date.now(),
+    raw: client(),
+  }),
   nextTenant,
 );
 
@@ -101,7 +106,10 @@ async function tenantsOnEveryShard(nodes: readonly HostPort[], perShard: number)
       if (list && list.length < perShard) list.push(tenant);
     }
     const lists = [...byNode.values()];
-    return Array.from({ length: perShard * lists.length }, (_, i) => lists[i % lists.length]?.[Math.floor(i / lists.length)] ?? '');
+    return Array.from(
+      { length: perShard * lists.length },
+      (_, i) => lists[i % lists.length]?.[Math.floor(i / lists.length)] ?? '',
+    );
   } finally {
     admin.disconnect();
   }

@@ -18,8 +18,12 @@ let redis: RedisClient | undefined;
 beforeAll(async () => {
   topology = await startRedisSentinel();
   redis = createRedisClient({
-    host: '127.0.0.1', port: 6379, db: 0, tls: false,
-    sentinels: topology.sentinels, sentinelMaster: topology.masterName,
+    host: '127.0.0.1',
+    port: 6379,
+    db: 0,
+    tls: false,
+    sentinels: topology.sentinels,
+    sentinelMaster: topology.masterName,
   });
   redis.on('error', () => {});
   await connectWithRetry(redis, 10_000);
@@ -42,8 +46,10 @@ it('the client writes to the master the sentinels name', async () => {
   expect(((await client().call('ROLE')) as string[])[0]).toBe('master');
 });
 
-tokenStoreContract('redis-sentinel', () => ({ store: new RedisTokenStore(client()), now: () => Date.now() }), () =>
-  uniquePrefix('sentinel-contract'),
+tokenStoreContract(
+  'redis-sentinel',
+  () => ({ store: new RedisTokenStore(client()), now: () => Date.now() }),
+  () => uniquePrefix('sentinel-contract'),
 );
 
 // Redis expires keys by its own clock, so lapsing a claim takes real (short) time here.
@@ -52,4 +58,8 @@ idempotencyStoreContract('redis-sentinel', () => ({
   expire: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
-redisStoresContract('Sentinel', () => createRedisStores(client()), () => uniquePrefix('sentinel-contract'));
+redisStoresContract(
+  'Sentinel',
+  () => createRedisStores(client()),
+  () => uniquePrefix('sentinel-contract'),
+);

@@ -10,7 +10,13 @@ export function redisStoresContract(topology: string, stores: () => Stores, tena
     const s = stores();
     const t = tenant();
     const now = Date.now();
-    const candidate: StoredSigningKey = { kid: 'kid-1', alg: 'ES256', createdAt: now, activatesAt: now, sealedPrivateKey: 'sealed' };
+    const candidate: StoredSigningKey = {
+      kid: 'kid-1',
+      alg: 'ES256',
+      createdAt: now,
+      activatesAt: now,
+      sealedPrivateKey: 'sealed',
+    };
     const kids = (keys: readonly { kid: string }[]): string[] => keys.map((k) => k.kid);
     expect(kids(await s.signingKeys.loadOrCreate(t, candidate))).toEqual(['kid-1']);
     expect(kids(await s.signingKeys.loadOrCreate(t, { ...candidate, kid: 'kid-2' }))).toEqual(['kid-1']);

@@ -22,17 +22,34 @@ export function tokenStoreContract(name: string, open: () => ContractStore, uniq
       const issue = async (subject: string, audiences: string[] = ['api'], claims: Record<string, string> = {}, p = policy) => {
         const t = mintRefreshToken();
         const token: NewTokenFamily = {
-          digest: t.digest, familyId: newFamilyId(), subject, audiences, claims, issuedAt: now(), expiresAt: now() + 30 * DAY,
+          digest: t.digest,
+          familyId: newFamilyId(),
+          subject,
+          audiences,
+          claims,
+          issuedAt: now(),
+          expiresAt: now() + 30 * DAY,
         };
         await store.issue(p, token);
         return token;
       };
       const next = (claims: Record<string, string> = {}) => {
         const t = mintRefreshToken();
-        return { digest: t.digest, subject: 'ignored', audiences: ['ignored'], claims, issuedAt: now(), expiresAt: now() + 30 * DAY };
+        return {
+          digest: t.digest,
+          subject: 'ignored',
+          audiences: ['ignored'],
+          claims,
+          issuedAt: now(),
+          expiresAt: now() + 30 * DAY,
+        };
       };
       const audit = (scope: RevocationAudit['scope'], target = ''): RevocationAudit => ({
-        callerIdentity: 'caller-1', tokenRef: scope === 'token' ? '0123456789abcdef' : '', target, scope, occurredAt: now(),
+        callerIdentity: 'caller-1',
+        tokenRef: scope === 'token' ? '0123456789abcdef' : '',
+        target,
+        scope,
+        occurredAt: now(),
       });
       const kind = async (digest: string, p = policy) => (await store.present(p, digest, now())).kind;
       return { store, now, policy, issue, next, audit, kind };
@@ -42,7 +59,8 @@ export function tokenStoreContract(name: string, open: () => ContractStore, uniq
       const s = setup();
       const t = await s.issue('alice', ['api', 'admin'], { role: 'admin' });
       expect(await s.store.present(s.policy, t.digest, s.now())).toEqual({
-        kind: 'active', token: { subject: 'alice', audiences: ['api', 'admin'], claims: { role: 'admin' } },
+        kind: 'active',
+        token: { subject: 'alice', audiences: ['api', 'admin'], claims: { role: 'admin' } },
       });
       expect(await s.kind(t.digest)).toBe('active');
     });
@@ -60,7 +78,8 @@ export function tokenStoreContract(name: string, open: () => ContractStore, uniq
       const n = s.next({ role: 'viewer' });
       expect(await s.store.rotate(s.policy, t.digest, n, s.now())).toEqual({ kind: 'rotated' });
       expect(await s.store.present(s.policy, n.digest, s.now())).toEqual({
-        kind: 'active', token: { subject: 'alice', audiences: ['api', 'admin'], claims: { role: 'viewer' } },
+        kind: 'active',
+        token: { subject: 'alice', audiences: ['api', 'admin'], claims: { role: 'viewer' } },
       });
     });
 

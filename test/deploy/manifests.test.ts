@@ -13,6 +13,7 @@ const COMPOSE = join(ROOT, 'docker-compose.yaml');
 const KNOWN_VARIABLES = new Set(ENV_VARIABLES.map((v) => v.name));
 
 // Loose shapes of the Kubernetes objects the checks read; parsing is done by `yaml`.
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML is walked by path; each check asserts what it reads.
 type Obj = Record<string, any>;
 
 function yamlFiles(dir: string): string[] {
@@ -175,7 +176,9 @@ describe('deploy/k8s/deployment.yaml', () => {
     expect(envConfigMap()['data']['TOKEN_ENGINE_TLS_MODE']).toBe('mtls');
     const c = container();
     for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) expect(c[probe]).not.toHaveProperty('grpc');
-    expect(readFileSync(join(DEPLOY, 'k8s', 'deployment.yaml'), 'utf8')).toMatch(/native `grpc:` probe[\s\S]*client\s+(?:#\s*)?certificate/);
+    expect(readFileSync(join(DEPLOY, 'k8s', 'deployment.yaml'), 'utf8')).toMatch(
+      /native `grpc:` probe[\s\S]*client\s+(?:#\s*)?certificate/,
+    );
   });
 
   it('has a plaintext example whose readiness is the gRPC health probe on 9090', () => {
@@ -217,7 +220,8 @@ describe('deploy/k8s/deployment.yaml', () => {
 
   it('takes secrets only through secretKeyRef, and every reference resolves in deploy/k8s', () => {
     const secrets = objects('secret.example.yaml').filter((o) => o['kind'] === 'Secret');
-    const secretKeys = (name: string): string[] => Object.keys(secrets.find((s) => s['metadata']['name'] === name)?.['stringData'] ?? {});
+    const secretKeys = (name: string): string[] =>
+      Object.keys(secrets.find((s) => s['metadata']['name'] === name)?.['stringData'] ?? {});
     const env = container()['env'] as Obj[];
     for (const name of ['TOKEN_ENGINE_KEY_ENCRYPTION_KEY', 'TOKEN_ENGINE_REDIS_PASSWORD']) {
       const ref = env.find((e) => e['name'] === name)?.['valueFrom']?.['secretKeyRef'];
@@ -235,7 +239,8 @@ describe('deploy/k8s/deployment.yaml', () => {
     }
     const volumes = new Set((podSpec()['volumes'] as Obj[]).map((v) => v['name']));
     for (const mount of container()['volumeMounts'] as Obj[]) expect(volumes.has(mount['name'])).toBe(true);
-    const mounted = (name: string): string => (container()['volumeMounts'] as Obj[]).find((m) => m['name'] === name)?.['mountPath'];
+    const mounted = (name: string): string =>
+      (container()['volumeMounts'] as Obj[]).find((m) => m['name'] === name)?.['mountPath'];
     const data = envConfigMap()['data'];
     expect(data['TOKEN_ENGINE_TLS_CERT_FILE']).toBe(`${mounted('tls')}/tls.crt`);
     expect(data['TOKEN_ENGINE_TLS_KEY_FILE']).toBe(`${mounted('tls')}/tls.key`);
@@ -280,7 +285,9 @@ describe('the other manifests', () => {
     expect(rule(9090)?.['from'][0]['podSelector']['matchLabels']).toEqual({ 'token-engine-client': 'true' });
     expect(rule(8080)?.['from'][0]['namespaceSelector']['matchLabels']).toEqual({ 'kubernetes.io/metadata.name': 'monitoring' });
     expect(rule(8080)?.['from'][0]).not.toHaveProperty('podSelector');
-    const egressPorts = (np['spec']['egress'] as Obj[]).flatMap((r) => (r['ports'] as Obj[]).map((p) => `${p['port']}/${p['protocol']}`));
+    const egressPorts = (np['spec']['egress'] as Obj[]).flatMap((r) =>
+      (r['ports'] as Obj[]).map((p) => `${p['port']}/${p['protocol']}`),
+    );
     expect(egressPorts).toEqual(expect.arrayContaining(['6379/TCP', '53/UDP', '53/TCP']));
   });
 
@@ -291,7 +298,8 @@ describe('the other manifests', () => {
       expect(basename(file)).toMatch(/\.example\.yaml$/);
       for (const s of secrets) {
         expect(s, 'no base64 `data`, so nothing is hidden').not.toHaveProperty('data');
-        for (const [key, value] of Object.entries(s['stringData'] as Record<string, string>)) expect(value, key).toMatch(/REPLACE_ME/);
+        for (const [key, value] of Object.entries(s['stringData'] as Record<string, string>))
+          expect(value, key).toMatch(/REPLACE_ME/);
       }
     }
   });
@@ -304,7 +312,9 @@ describe('the other manifests', () => {
     const data = envConfigMap()['data'];
     const sentinels = (data['TOKEN_ENGINE_REDIS_SENTINELS'] as string).split(',');
     expect(sentinels).toHaveLength(set['spec']['replicas']);
-    sentinels.forEach((address, i) => expect(address).toBe(`${set['metadata']['name']}-${i}.${service['metadata']['name']}:26379`));
+    for (const [i, address] of sentinels.entries()) {
+      expect(address).toBe(`${set['metadata']['name']}-${i}.${service['metadata']['name']}:26379`);
+    }
     expect(readFileSync(file, 'utf8')).toContain(`sentinel monitor ${data['TOKEN_ENGINE_REDIS_SENTINEL_MASTER']} `);
     // The NetworkPolicy's egress rule selects these pods.
     const np = one('networkpolicy.yaml', 'NetworkPolicy');
@@ -315,7 +325,10 @@ describe('the other manifests', () => {
 
 describe('docker-compose.yaml', () => {
   const compose = (): Obj => {
-    expect(existsSync(COMPOSE), 'docker-compose.yaml is missing at the repository root (it is expected next to the Dockerfile)').toBe(true);
+    expect(
+      existsSync(COMPOSE),
+      'docker-compose.yaml is missing at the repository root (it is expected next to the Dockerfile)',
+    ).toBe(true);
     return documents(COMPOSE)[0] as Obj;
   };
 

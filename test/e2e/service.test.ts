@@ -95,7 +95,12 @@ describe('the built service (node dist/main.js) against Redis', () => {
     const client = new TestClient(service.grpcAddress, API_KEY);
     try {
       const [before] = (await jwks(service)).keys;
-      const run = await runServiceToExit({ ...serviceEnv(tenantId), TOKEN_ENGINE_SIGNING_ALG: 'ES256' }, ['rotate-keys', '--tenant', tenantId, '--retire-old']);
+      const run = await runServiceToExit({ ...serviceEnv(tenantId), TOKEN_ENGINE_SIGNING_ALG: 'ES256' }, [
+        'rotate-keys',
+        '--tenant',
+        tenantId,
+        '--retire-old',
+      ]);
       expect(run.code).toBe(0);
       const printed = JSON.parse(run.output.split('\n').find((l) => l.includes('"kid"')) ?? '{}') as { kid?: string };
       expect(printed.kid).toMatch(/^[0-9a-f-]{36}$/);

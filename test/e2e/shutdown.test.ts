@@ -37,7 +37,8 @@ const started: ServiceProcess[] = [];
 const closers: (() => void)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) close();
-  for (const service of started.splice(0)) if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  for (const service of started.splice(0))
+    if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
 });
 
 async function start(): Promise<ServiceProcess & { tenantId: string }> {
@@ -82,7 +83,10 @@ function watchHealth(address: string): { statuses: string[]; next: (wanted: stri
 }
 
 /** An IssueToken whose message is written only in part: the server holds the call open. */
-async function halfSentCall(address: string, tenantId: string): Promise<{
+async function halfSentCall(
+  address: string,
+  tenantId: string,
+): Promise<{
   stream: ClientHttp2Stream;
   finish: () => void;
   outcome: Promise<{ grpcStatus?: number; reset: number; hasBody: boolean }>;
@@ -92,7 +96,9 @@ async function halfSentCall(address: string, tenantId: string): Promise<{
   closers.push(() => session.destroy());
   await once(session, 'connect');
   const { packageDefinition } = loadTokenEngineProto();
-  const issue = (packageDefinition['token.v1.TokenEngine'] as Record<string, { requestSerialize: (v: object) => Buffer }>)['IssueToken'];
+  const issue = (packageDefinition['token.v1.TokenEngine'] as Record<string, { requestSerialize: (v: object) => Buffer }>)[
+    'IssueToken'
+  ];
   const body = issue?.requestSerialize({ tenant_id: tenantId, sub: 'held' }) ?? Buffer.alloc(0);
   const message = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), body]);
   message.writeUInt32BE(body.length, 1);
@@ -118,7 +124,9 @@ async function halfSentCall(address: string, tenantId: string): Promise<{
   });
   stream.on('error', () => undefined);
   const outcome = new Promise<{ grpcStatus?: number; reset: number; hasBody: boolean }>((resolve) =>
-    stream.on('close', () => resolve({ ...(grpcStatus === undefined ? {} : { grpcStatus }), reset: stream.rstCode ?? 0, hasBody })),
+    stream.on('close', () =>
+      resolve({ ...(grpcStatus === undefined ? {} : { grpcStatus }), reset: stream.rstCode ?? 0, hasBody }),
+    ),
   );
   stream.write(message.subarray(0, split));
   // Frames of one connection are handled in order: once the PING is acknowledged, the
@@ -171,7 +179,10 @@ describe('graceful shutdown of the built service', () => {
 
     const results = await Promise.all(burst);
     const codes = results.map((r) => r.error?.code ?? status.OK);
-    expect(codes.filter((c) => c !== status.OK && c !== status.UNAVAILABLE), 'codes other than OK/UNAVAILABLE').toEqual([]);
+    expect(
+      codes.filter((c) => c !== status.OK && c !== status.UNAVAILABLE),
+      'codes other than OK/UNAVAILABLE',
+    ).toEqual([]);
 
     // The held call is still being waited for: the process is draining, not gone.
     expect(service.child.exitCode).toBeNull();
@@ -184,8 +195,14 @@ describe('graceful shutdown of the built service', () => {
     expect(await exitCode(service)).toBe(0);
     const stopMs = Date.now() - signalledAt;
     expect(stopMs).toBeLessThan(10_000);
-    const logs = service.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; time: string });
-    const order = logs.map((l) => l.msg).filter((m) => ['shutting down', 'not ready; draining in-flight calls', 'stopped'].includes(m));
+    const logs = service
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; time: string });
+    const order = logs
+      .map((l) => l.msg)
+      .filter((m) => ['shutting down', 'not ready; draining in-flight calls', 'stopped'].includes(m));
     expect(order).toEqual(['shutting down', 'not ready; draining in-flight calls', 'stopped']);
     // How many burst calls were still in flight when the drain began (same clock, ms).
     const drainAt = Date.parse(logs.find((l) => l.msg === 'not ready; draining in-flight calls')?.time ?? '');
@@ -229,4 +246,3 @@ describe('graceful shutdown of the built service', () => {
     expect(service.output()).toContain('second signal: exiting now');
   });
 });
-

@@ -36,7 +36,10 @@ const childrenOf = (spans: readonly ReceivedSpan[], parent: ReceivedSpan): Recei
 
 const only = (spans: readonly ReceivedSpan[], name: string | RegExp): ReceivedSpan => {
   const found = spans.filter((s) => (typeof name === 'string' ? s.name === name : name.test(s.name)));
-  expect(found.map((s) => s.name), `exactly one span named ${String(name)}`).toHaveLength(1);
+  expect(
+    found.map((s) => s.name),
+    `exactly one span named ${String(name)}`,
+  ).toHaveLength(1);
   return found[0] as ReceivedSpan;
 };
 
@@ -62,15 +65,25 @@ describe('tracing of the built service (OTLP/gRPC export)', () => {
     const invalid = callerSpan();
     let exitCode: number | null;
     try {
-      const md = client.metadata({ traceparent: issued.traceparent, 'x-idempotency-key': `trace-idem-${hex(4)}`, 'x-correlation-id': 'trace-corr-1' });
+      const md = client.metadata({
+        traceparent: issued.traceparent,
+        'x-idempotency-key': `trace-idem-${hex(4)}`,
+        'x-correlation-id': 'trace-corr-1',
+      });
       const ok = await client.call<WireTokenPair>('IssueToken', { sub: 'alice', tenant_id: tenantId }, md);
       expect(ok.error).toBeUndefined();
 
       const noKey = new Metadata();
       noKey.set('traceparent', refused.traceparent);
-      expect((await client.call('IssueToken', { sub: 'alice', tenant_id: tenantId }, noKey)).error?.code).toBe(status.UNAUTHENTICATED);
+      expect((await client.call('IssueToken', { sub: 'alice', tenant_id: tenantId }, noKey)).error?.code).toBe(
+        status.UNAUTHENTICATED,
+      );
 
-      const bad = await client.call('IssueToken', { sub: '', tenant_id: tenantId }, client.metadata({ traceparent: invalid.traceparent }));
+      const bad = await client.call(
+        'IssueToken',
+        { sub: '', tenant_id: tenantId },
+        client.metadata({ traceparent: invalid.traceparent }),
+      );
       expect(bad.error?.code).toBe(status.INVALID_ARGUMENT);
       expect(receiver.spans).toHaveLength(0);
     } finally {
@@ -97,14 +110,10 @@ describe('tracing of the built service (OTLP/gRPC export)', () => {
     expect(server.scope).toBe('token-engine');
 
     const steps = childrenOf(spans, server);
-    expect(steps.map((s) => s.name), tree).toEqual([
-      'authenticate',
-      'authorize',
-      'idempotency claim',
-      'validate',
-      'IssueToken',
-      'idempotency promote',
-    ]);
+    expect(
+      steps.map((s) => s.name),
+      tree,
+    ).toEqual(['authenticate', 'authorize', 'idempotency claim', 'validate', 'IssueToken', 'idempotency promote']);
     for (const step of steps) expect(step.kind).toBe('SPAN_KIND_INTERNAL');
 
     // Redis spans hang under the step that issued the command; command and script names only.
@@ -118,9 +127,15 @@ describe('tracing of the built service (OTLP/gRPC export)', () => {
     for (const redis of [claim, issue, promote]) {
       expect(redis.kind).toBe('SPAN_KIND_CLIENT');
       expect(redis.attributes['db.system']).toBe('redis');
-      expect(Object.keys(redis.attributes).sort()).toEqual(
-        ['db.namespace', 'db.operation.name', 'db.stored_procedure.name', 'db.system', 'db.system.name', 'server.address', 'server.port'],
-      );
+      expect(Object.keys(redis.attributes).sort()).toEqual([
+        'db.namespace',
+        'db.operation.name',
+        'db.stored_procedure.name',
+        'db.system',
+        'db.system.name',
+        'server.address',
+        'server.port',
+      ]);
       expect(childrenOf(spans, redis)).toHaveLength(0);
     }
     expect(spans, tree).toHaveLength(1 + steps.length + 3);
@@ -170,15 +185,27 @@ describe('tracing of the built service (OTLP/gRPC export)', () => {
     const client = new TestClient(service.grpcAddress, API_KEY);
     const caller = callerSpan();
     try {
-      await client.ok('RevokeAllUserTokens', { user_id: 'bob', tenant_id: tenantId }, client.metadata({ traceparent: caller.traceparent }));
+      await client.ok(
+        'RevokeAllUserTokens',
+        { user_id: 'bob', tenant_id: tenantId },
+        client.metadata({ traceparent: caller.traceparent }),
+      );
       // Exported while the service runs: no shutdown flush involved.
-      await receiver.waitFor('the RevokeAllUserTokens trace', () => receiver.trace(caller.traceId).some((s) => s.name === 'RevokeAllUserTokens'));
+      await receiver.waitFor('the RevokeAllUserTokens trace', () =>
+        receiver.trace(caller.traceId).some((s) => s.name === 'RevokeAllUserTokens'),
+      );
       const spans = receiver.trace(caller.traceId);
       const tree = spanTree(spans);
       const server = only(spans, 'token.v1.TokenEngine/RevokeAllUserTokens');
-      expect(childrenOf(spans, server).map((s) => s.name), tree).toEqual(['authenticate', 'authorize', 'validate', 'RevokeAllUserTokens']);
+      expect(
+        childrenOf(spans, server).map((s) => s.name),
+        tree,
+      ).toEqual(['authenticate', 'authorize', 'validate', 'RevokeAllUserTokens']);
       // Loaded by --import and again by main.ts: one SDK, so one span per Redis command.
-      expect(childrenOf(spans, only(spans, 'RevokeAllUserTokens')).map((s) => s.name), tree).toEqual([expect.stringMatching(/^EVAL(SHA)? revoke_watermark$/)]);
+      expect(
+        childrenOf(spans, only(spans, 'RevokeAllUserTokens')).map((s) => s.name),
+        tree,
+      ).toEqual([expect.stringMatching(/^EVAL(SHA)? revoke_watermark$/)]);
     } finally {
       client.close();
       expect(await service.stop('SIGTERM')).toBe(0);
@@ -209,12 +236,18 @@ describe('tracing of the built service (OTLP/gRPC export)', () => {
       const client = new TestClient(service.grpcAddress, API_KEY);
       const caller = callerSpan();
       try {
-        await client.ok('IssueToken', { sub: 'carol', tenant_id: tenantId }, client.metadata({ traceparent: caller.traceparent }));
+        await client.ok(
+          'IssueToken',
+          { sub: 'carol', tenant_id: tenantId },
+          client.metadata({ traceparent: caller.traceparent }),
+        );
       } finally {
         client.close();
         expect(await service.stop('SIGTERM')).toBe(0);
       }
-      await tlsReceiver.waitFor('the IssueToken trace over TLS', () => tlsReceiver.trace(caller.traceId).some((s) => s.kind === 'SPAN_KIND_SERVER'));
+      await tlsReceiver.waitFor('the IssueToken trace over TLS', () =>
+        tlsReceiver.trace(caller.traceId).some((s) => s.kind === 'SPAN_KIND_SERVER'),
+      );
       expect(tlsReceiver.trace(caller.traceId).map((s) => s.name)).toContain('IssueToken');
     });
   });

@@ -45,10 +45,22 @@ describe('revocation audit', () => {
   it('each revocation RPC leaves exactly one stream record and one `token revoked` line, with its scope and target', async () => {
     const pair = await issue('audit-user-1');
     const cases: { rpc: RpcName; request: object; scope: string; target: string; ref: string }[] = [
-      { rpc: 'RevokeToken', request: { refresh_token: pair.refresh_token }, scope: 'token', target: '', ref: tokenRef(pair.refresh_token) },
+      {
+        rpc: 'RevokeToken',
+        request: { refresh_token: pair.refresh_token },
+        scope: 'token',
+        target: '',
+        ref: tokenRef(pair.refresh_token),
+      },
       { rpc: 'RevokeAllUserTokens', request: { user_id: 'audit-user-2' }, scope: 'user', target: 'audit-user-2', ref: '' },
       { rpc: 'RevokeAllForAudience', request: { audience: 'audit-aud' }, scope: 'audience', target: 'audit-aud', ref: '' },
-      { rpc: 'RevokeAllForUserAndAudience', request: { user_id: 'audit-user-3', audience: 'audit-aud' }, scope: 'user_audience', target: 'audit-user-3', ref: '' },
+      {
+        rpc: 'RevokeAllForUserAndAudience',
+        request: { user_id: 'audit-user-3', audience: 'audit-aud' },
+        scope: 'user_audience',
+        target: 'audit-user-3',
+        ref: '',
+      },
     ];
     for (const [i, c] of cases.entries()) {
       const before = await auditRecords();
@@ -75,7 +87,9 @@ describe('revocation audit', () => {
         scope: c.scope,
       });
       // Log line and stream record describe the same moment.
-      expect(Date.parse(String(lines[0]?.['occurred_at'])) / 1000).toBe(Math.floor(Date.parse(added[0]?.['occurred_at'] ?? '') / 1000));
+      expect(Date.parse(String(lines[0]?.['occurred_at'])) / 1000).toBe(
+        Math.floor(Date.parse(added[0]?.['occurred_at'] ?? '') / 1000),
+      );
     }
   });
 
@@ -125,10 +139,16 @@ describe('revocation audit', () => {
     expect(t.logs.slice(logLines).filter((l) => l['msg'] === 'token revoked')).toEqual([]);
     expect(await auditRecords()).toEqual(before);
     // Once Redis is back, the token was never revoked: it still refreshes.
-    let refreshed = await t.client.call<WireTokenPair>('RefreshToken', { tenant_id: t.tenantId, refresh_token: pair.refresh_token });
+    let refreshed = await t.client.call<WireTokenPair>('RefreshToken', {
+      tenant_id: t.tenantId,
+      refresh_token: pair.refresh_token,
+    });
     for (let i = 0; i < 50 && refreshed.error?.code === status.UNAVAILABLE; i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      refreshed = await t.client.call<WireTokenPair>('RefreshToken', { tenant_id: t.tenantId, refresh_token: pair.refresh_token });
+      refreshed = await t.client.call<WireTokenPair>('RefreshToken', {
+        tenant_id: t.tenantId,
+        refresh_token: pair.refresh_token,
+      });
     }
     expect(refreshed.error).toBeUndefined();
     expect(refreshed.response?.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -13,7 +13,13 @@ afterAll(async () => {
 });
 
 const DAY = 86_400_000;
-const audit = (target: string): RevocationAudit => ({ callerIdentity: 'c', tokenRef: '', target, scope: 'user', occurredAt: Date.now() });
+const audit = (target: string): RevocationAudit => ({
+  callerIdentity: 'c',
+  tokenRef: '',
+  target,
+  scope: 'user',
+  occurredAt: Date.now(),
+});
 
 /**
  * Counts the Redis commands (including those run inside scripts) and the distinct keys
@@ -44,7 +50,15 @@ describe('bulk revocation cost', () => {
     const issueFor = (subject: string) => {
       const t = mintRefreshToken();
       return store
-        .issue(policy, { digest: t.digest, familyId: newFamilyId(), subject, audiences: ['api'], claims: {}, issuedAt: now, expiresAt: now + DAY })
+        .issue(policy, {
+          digest: t.digest,
+          familyId: newFamilyId(),
+          subject,
+          audiences: ['api'],
+          claims: {},
+          issuedAt: now,
+          expiresAt: now + DAY,
+        })
         .then(() => t.digest);
     };
     for (let batch = 0; batch < 10; batch++) {

@@ -13,7 +13,9 @@ type Unary = (req: object, md: Metadata, cb: (err: { code: number } | null, res:
 
 function healthClient(address: string, creds = credentials.createInsecure()): Client & { Check: Unary } {
   const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, defaults: true, enums: String });
-  const pkg = loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: unknown, o?: object) => Client & { Check: Unary } } } } };
+  const pkg = loadPackageDefinition(def) as unknown as {
+    grpc: { health: { v1: { Health: new (a: string, c: unknown, o?: object) => Client & { Check: Unary } } } };
+  };
   return new pkg.grpc.health.v1.Health(address, creds, { 'grpc.ssl_target_name_override': 'localhost' });
 }
 
@@ -72,9 +74,22 @@ describe('the chain with static API keys and a caller registry', () => {
 
   it('serves reflection when TLS is disabled', async () => {
     const dir = 'node_modules/@grpc/reflection/build/proto';
-    const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [dir], keepCase: true, defaults: true });
+    const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', {
+      includeDirs: [dir],
+      keepCase: true,
+      defaults: true,
+    });
     const pkg = loadPackageDefinition(def) as unknown as {
-      grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Client & { ServerReflectionInfo(): NodeJS.EventEmitter & { write(m: object): void; end(): void } } } } };
+      grpc: {
+        reflection: {
+          v1: {
+            ServerReflection: new (
+              a: string,
+              c: unknown,
+            ) => Client & { ServerReflectionInfo(): NodeJS.EventEmitter & { write(m: object): void; end(): void } };
+          };
+        };
+      };
     };
     const client = new pkg.grpc.reflection.v1.ServerReflection(t.grpcAddress, credentials.createInsecure());
     const stream = client.ServerReflectionInfo();
@@ -142,19 +157,27 @@ describe('the chain in mTLS mode', () => {
 
   it('never lets a client without a certificate, or with an untrusted one, reach a handler', async () => {
     const before = await (await fetch(`${t.httpBase}/metrics`)).text();
-    const noCert = new TestClient(t.grpcAddress, undefined, credentials.createSsl(pki.ca), { 'grpc.ssl_target_name_override': 'localhost' });
+    const noCert = new TestClient(t.grpcAddress, undefined, credentials.createSsl(pki.ca), {
+      'grpc.ssl_target_name_override': 'localhost',
+    });
     expect((await noCert.call('IssueToken', { sub: 'u', tenant_id: t.tenantId })).error?.code).toBe(status.UNAVAILABLE);
     noCert.close();
     const untrusted = clientFor(pki.clients.untrusted);
     expect((await untrusted.call('IssueToken', { sub: 'u', tenant_id: t.tenantId })).error?.code).toBe(status.UNAVAILABLE);
     untrusted.close();
     const after = await (await fetch(`${t.httpBase}/metrics`)).text();
-    const count = (text: string) => (text.match(/token_engine_grpc_requests_total\{[^}]*\} (\d+)/g) ?? []).map((l) => Number(l.split(' ').at(-1))).reduce((a, b) => a + b, 0);
+    const count = (text: string) =>
+      (text.match(/token_engine_grpc_requests_total\{[^}]*\} (\d+)/g) ?? [])
+        .map((l) => Number(l.split(' ').at(-1)))
+        .reduce((a, b) => a + b, 0);
     expect(count(after)).toBe(count(before));
   });
 
   it('answers health checks from any client with a valid certificate, without authorization', async () => {
-    const client = healthClient(t.grpcAddress, credentials.createSsl(pki.ca, pki.clients.serviceB.key, pki.clients.serviceB.cert));
+    const client = healthClient(
+      t.grpcAddress,
+      credentials.createSsl(pki.ca, pki.clients.serviceB.key, pki.clients.serviceB.cert),
+    );
     expect(await check(client)).toEqual({ status: 'SERVING' });
     client.close();
   });

@@ -38,7 +38,14 @@ const ALLOWED = new Set<number>([
 /** grpc-js's own INTERNAL answers, produced before an interceptor or handler of ours runs. */
 const TRANSPORT_INTERNAL = [/^Error deserializing request/, /^Invalid grpc-timeout value/, /^Failed to decompress message/];
 
-const METHODS: readonly RpcName[] = ['IssueToken', 'RefreshToken', 'RevokeToken', 'RevokeAllForAudience', 'RevokeAllUserTokens', 'RevokeAllForUserAndAudience'];
+const METHODS: readonly RpcName[] = [
+  'IssueToken',
+  'RefreshToken',
+  'RevokeToken',
+  'RevokeAllForAudience',
+  'RevokeAllUserTokens',
+  'RevokeAllForUserAndAudience',
+];
 const PATHS = [
   ...METHODS.map((m) => `/token.v1.TokenEngine/${m}`),
   '/grpc.health.v1.Health/Check',
@@ -143,7 +150,9 @@ beforeAll(async () => {
   session.on('error', () => undefined);
   const { packageDefinition } = loadTokenEngineProto();
   const service = packageDefinition['token.v1.TokenEngine'] as Record<string, { requestSerialize: (value: object) => Buffer }>;
-  serializers = new Map(METHODS.map((m) => [`/token.v1.TokenEngine/${m}`, service[m]?.requestSerialize ?? (() => Buffer.alloc(0))]));
+  serializers = new Map(
+    METHODS.map((m) => [`/token.v1.TokenEngine/${m}`, service[m]?.requestSerialize ?? (() => Buffer.alloc(0))]),
+  );
 });
 afterAll(async () => {
   session?.close();
@@ -153,7 +162,7 @@ afterAll(async () => {
 /** Sends one raw HTTP/2 request and reads what comes back; rejects if nothing ends it in time. */
 function rawCall(kind: string, headers: OutgoingHttpHeaders, body: Buffer): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    let req;
+    let req: ReturnType<ClientHttp2Session['request']>;
     try {
       req = session.request(headers);
     } catch (err) {
@@ -221,7 +230,13 @@ function rawCase(g: Gen): Promise<Outcome> {
   const serialize = serializers.get(path);
   const valid = (): Buffer =>
     serialize
-      ? serialize({ tenant_id: g.chance(0.8) ? t.tenantId : g.text(), sub: g.text(), user_id: g.text(), audience: g.text(), refresh_token: g.text() })
+      ? serialize({
+          tenant_id: g.chance(0.8) ? t.tenantId : g.text(),
+          sub: g.text(),
+          user_id: g.text(),
+          audience: g.text(),
+          refresh_token: g.text(),
+        })
       : g.bytes(g.int(50));
   const variant = g.int(10);
   switch (variant) {
@@ -235,11 +250,19 @@ function rawCase(g: Gen): Promise<Outcome> {
     case 2:
       return rawCall(kindOf('valid message'), headers, frame(valid()));
     case 3:
-      return rawCall(kindOf('truncated frame'), headers, frame(valid(), { declaredLength: valid().length + 1 + g.int(100) }).subarray(0, 5 + g.int(10)));
+      return rawCall(
+        kindOf('truncated frame'),
+        headers,
+        frame(valid(), { declaredLength: valid().length + 1 + g.int(100) }).subarray(0, 5 + g.int(10)),
+      );
     case 4:
       return rawCall(kindOf('short prefix'), headers, g.bytes(g.int(5)));
     case 5:
-      return rawCall(kindOf('oversized length prefix'), headers, frame(g.bytes(g.int(20)), { declaredLength: g.pick([64 * 1024 + 1, 1 << 24, 0xffffffff]) }));
+      return rawCall(
+        kindOf('oversized length prefix'),
+        headers,
+        frame(g.bytes(g.int(20)), { declaredLength: g.pick([64 * 1024 + 1, 1 << 24, 0xffffffff]) }),
+      );
     case 6:
       return rawCall(kindOf('two messages'), headers, Buffer.concat([frame(valid()), frame(valid())]));
     case 7: {
@@ -274,8 +297,11 @@ function tcpCase(g: Gen): Promise<Outcome> {
 async function clientCase(g: Gen): Promise<Outcome> {
   const method = g.pick(METHODS);
   const claims: Record<string, string> = {};
-  for (let n = g.pick([0, 1, 3, 64, 65, 200]); n > 0; n--) claims[g.chance(0.9) ? g.printable(1 + g.int(20)) : g.text()] = g.chance(0.9) ? g.printable(g.int(50)) : g.text();
-  const audiences = Array.from({ length: g.pick([0, 1, 2, 16, 17, 50]) }, () => (g.chance(0.8) ? g.printable(1 + g.int(30)) : g.text()));
+  for (let n = g.pick([0, 1, 3, 64, 65, 200]); n > 0; n--)
+    claims[g.chance(0.9) ? g.printable(1 + g.int(20)) : g.text()] = g.chance(0.9) ? g.printable(g.int(50)) : g.text();
+  const audiences = Array.from({ length: g.pick([0, 1, 2, 16, 17, 50]) }, () =>
+    g.chance(0.8) ? g.printable(1 + g.int(30)) : g.text(),
+  );
   const request = {
     tenant_id: g.chance(0.85) ? t.tenantId : g.text(),
     sub: g.chance(0.5) ? g.printable(1 + g.int(30)) : g.text(),
@@ -290,7 +316,12 @@ async function clientCase(g: Gen): Promise<Outcome> {
   if (g.chance(0.1)) extra['x-idempotency-key'] = g.printable(1 + g.int(300));
   if (g.chance(0.1)) extra['x-correlation-id'] = g.printable(g.int(200));
   const result = await t.client.call(method, request, t.client.metadata(extra));
-  return { kind: `client ${method}`, http: 200, grpcStatus: result.error?.code ?? status.OK, message: result.error?.details ?? '' };
+  return {
+    kind: `client ${method}`,
+    http: 200,
+    grpcStatus: result.error?.code ?? status.OK,
+    message: result.error?.details ?? '',
+  };
 }
 
 /** Whether an outcome is one a caller can act on (see the file comment). */
@@ -338,7 +369,8 @@ describe(`fuzzing the gRPC surface (seed ${SEED})`, () => {
 
     const tally = new Map<string, number>();
     for (const o of outcomes) {
-      const answer = o.grpcStatus === undefined ? (o.http === 0 ? `no answer: ${o.kind}` : `http ${o.http}`) : statusName(o.grpcStatus);
+      const answer =
+        o.grpcStatus === undefined ? (o.http === 0 ? `no answer: ${o.kind}` : `http ${o.http}`) : statusName(o.grpcStatus);
       const transport = TRANSPORT_INTERNAL.find((re) => re.test(o.message));
       const key = o.grpcStatus === status.INTERNAL ? `${answer}: ${transport ? transport.source.slice(1) : o.message}` : answer;
       tally.set(key, (tally.get(key) ?? 0) + 1);
@@ -351,12 +383,20 @@ describe(`fuzzing the gRPC surface (seed ${SEED})`, () => {
       }
       process.stderr.write(`[fuzz] by case: ${JSON.stringify(Object.fromEntries([...byKind].sort()), null, 1)}\n`);
     }
-    process.stderr.write(`[fuzz] ${outcomes.length} cases in ${elapsedMs} ms: ${JSON.stringify(Object.fromEntries([...tally].sort()))}\n`);
+    process.stderr.write(
+      `[fuzz] ${outcomes.length} cases in ${elapsedMs} ms: ${JSON.stringify(Object.fromEntries([...tally].sort()))}\n`,
+    );
 
     const unexpected = outcomes.filter((o) => !acceptable(o));
     expect(unexpected.slice(0, 10), `seed ${SEED}`).toEqual([]);
-    expect(outcomes.filter((o) => o.message === INTERNAL_MESSAGE), `seed ${SEED}`).toEqual([]);
-    expect(t.logs.filter((l) => l['level'] === 50 || l['level'] === 60).map((l) => l['msg']), `seed ${SEED}: error logs`).toEqual([]);
+    expect(
+      outcomes.filter((o) => o.message === INTERNAL_MESSAGE),
+      `seed ${SEED}`,
+    ).toEqual([]);
+    expect(
+      t.logs.filter((l) => l['level'] === 50 || l['level'] === 60).map((l) => l['msg']),
+      `seed ${SEED}: error logs`,
+    ).toEqual([]);
     expect(outcomes.length).toBe(RAW_CASES + TCP_CASES + CLIENT_CASES);
 
     const after = await t.client.call('IssueToken', { tenant_id: t.tenantId, sub: 'after-fuzz' });

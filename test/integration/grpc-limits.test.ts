@@ -63,7 +63,9 @@ describe('gRPC server limits', () => {
     const s = session();
     const openedAt = Date.now();
     const goaway = new Promise<{ code: number; data: string; afterMs: number }>((resolve) =>
-      s.once('goaway', (code: number, _last: number, data?: Buffer) => resolve({ code, data: data?.toString() ?? '', afterMs: Date.now() - openedAt })),
+      s.once('goaway', (code: number, _last: number, data?: Buffer) =>
+        resolve({ code, data: data?.toString() ?? '', afterMs: Date.now() - openedAt }),
+      ),
     );
     // A normal client, calling without a pause for three connection lifetimes, through a
     // relay that counts its connections.

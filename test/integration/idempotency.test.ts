@@ -19,7 +19,11 @@ const withKey = (key: string) => t.client.metadata({ 'x-idempotency-key': key })
 const issue = (sub: string, key?: string, extra: object = {}) =>
   t.client.call<WireTokenPair>('IssueToken', { sub, tenant_id: t.tenantId, ...extra }, key ? withKey(key) : undefined);
 const refresh = (token: string, key?: string, extra: object = {}) =>
-  t.client.call<WireTokenPair>('RefreshToken', { refresh_token: token, tenant_id: t.tenantId, ...extra }, key ? withKey(key) : undefined);
+  t.client.call<WireTokenPair>(
+    'RefreshToken',
+    { refresh_token: token, tenant_id: t.tenantId, ...extra },
+    key ? withKey(key) : undefined,
+  );
 const unique = (name: string) => `${name}-${Math.random().toString(36).slice(2)}`;
 const clientKeysUsed: string[] = [];
 const tokensSeen: string[] = [];
@@ -148,7 +152,9 @@ describe('idempotency (IssueToken, RefreshToken)', () => {
   it('counts hits, misses and mismatches with their labels', async () => {
     const text = await (await fetch(`${t.httpBase}/metrics`)).text();
     for (const result of ['hit', 'miss', 'mismatch']) {
-      expect(text).toMatch(new RegExp(`token_engine_idempotency_total\\{result="${result}",rpc_method="/token.v1.TokenEngine/IssueToken"\\} [1-9]`));
+      expect(text).toMatch(
+        new RegExp(`token_engine_idempotency_total\\{result="${result}",rpc_method="/token.v1.TokenEngine/IssueToken"\\} [1-9]`),
+      );
     }
   });
 

@@ -129,7 +129,9 @@ describe('coordinated key rotation across two replicas (controlled clock)', () =
 
   it('counts the rotations it performed', async () => {
     const text = (await a.metrics.registry.metrics()) + (await b.metrics.registry.metrics());
-    const scheduled = [...text.matchAll(/token_engine_key_rotations_total\{tenant_id="[^"]+",reason="scheduled"\} (\d+)/g)].map((m) => Number(m[1]));
+    const scheduled = [...text.matchAll(/token_engine_key_rotations_total\{tenant_id="[^"]+",reason="scheduled"\} (\d+)/g)].map(
+      (m) => Number(m[1]),
+    );
     expect(scheduled.reduce((x, y) => x + y, 0)).toBe(1);
     expect(text).toMatch(/token_engine_key_rotations_total\{tenant_id="[^"]+",reason="emergency"\} 1/);
   });
@@ -159,7 +161,10 @@ describe('private keys at rest', () => {
     const plainKid = plain.tenants.get(tenantId)?.keys.jwks().keys[0]?.kid;
     await plain.stop();
     const sealed = await replica(tenantId, clock, { TOKEN_ENGINE_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64') });
-    const kids = sealed.tenants.get(tenantId)?.keys.jwks().keys.map((k) => k.kid);
+    const kids = sealed.tenants
+      .get(tenantId)
+      ?.keys.jwks()
+      .keys.map((k) => k.kid);
     expect(kids).toHaveLength(1);
     expect(kids).not.toContain(plainKid);
     const { accessToken } = await sealed.tokens.issue({ tenantId, subject: 'u', audiences: [], claims: {} });

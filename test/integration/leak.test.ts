@@ -177,7 +177,9 @@ describe('no credential fragment leaks into logs, spans, metrics or client error
 
   it('31: RevokeAllForUserAndAudience', async () => {
     await issue({ sub: 'leak-pair-user', audiences: ['api'] });
-    expect((await call('RevokeAllForUserAndAudience', { tenant_id: t.tenantId, user_id: 'leak-pair-user', audience: 'api' })).error).toBeUndefined();
+    expect(
+      (await call('RevokeAllForUserAndAudience', { tenant_id: t.tenantId, user_id: 'leak-pair-user', audience: 'api' })).error,
+    ).toBeUndefined();
   });
 
   it('32: a revocation refused before the handler never reaches the audit store', async () => {
@@ -185,12 +187,18 @@ describe('no credential fragment leaks into logs, spans, metrics or client error
     const auditKey = new TenantKeys(t.tenantId).audit();
     const before = await redis.xlen(auditKey);
     let reached = 0;
-    const spy = <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+    const spy =
+      <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
       (...args: A): Promise<void> => {
         reached += 1;
         return fn.apply(store, args);
       };
-    const originals = { revokeToken: store.revokeToken, revokeUser: store.revokeUser, revokeAudience: store.revokeAudience, revokeUserAudience: store.revokeUserAudience };
+    const originals = {
+      revokeToken: store.revokeToken,
+      revokeUser: store.revokeUser,
+      revokeAudience: store.revokeAudience,
+      revokeUserAudience: store.revokeUserAudience,
+    };
     Object.assign(store, {
       revokeToken: spy(originals.revokeToken),
       revokeUser: spy(originals.revokeUser),
@@ -225,7 +233,14 @@ describe('no credential fragment leaks into logs, spans, metrics or client error
 
   it('was a real check: spans of every kind were recorded, and traced log lines carry trace ids', () => {
     const names = new Set(exporter.getFinishedSpans().map((s) => s.name));
-    for (const name of ['token.v1.TokenEngine/IssueToken', 'token.v1.TokenEngine/RevokeToken', 'authenticate', 'validate', 'idempotency claim', 'RefreshToken']) {
+    for (const name of [
+      'token.v1.TokenEngine/IssueToken',
+      'token.v1.TokenEngine/RevokeToken',
+      'authenticate',
+      'validate',
+      'idempotency claim',
+      'RefreshToken',
+    ]) {
       expect(names).toContain(name);
     }
     expect([...names].some((n) => /^EVAL(SHA)? rotate$/.test(n))).toBe(true);

@@ -21,7 +21,8 @@ function parseSamples(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) throw new Error(`unparsable sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] ?? ''] = pair[2] ?? '';
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] ?? ''] = pair[2] ?? '';
     samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
   }
   return samples;
@@ -64,7 +65,9 @@ describe('/metrics after known calls', () => {
     const reuse = await t.client.call('RefreshToken', { ...tenant, refresh_token: first.refresh_token });
     expect(reuse.error?.code).toBe(status.PERMISSION_DENIED);
     expect((await t.client.call('IssueToken', { ...tenant, sub: 'x' }, new Metadata())).error?.code).toBe(status.UNAUTHENTICATED);
-    expect((await t.client.call('IssueToken', { tenant_id: 'metrics-unknown-tenant', sub: 'x' })).error?.code).toBe(status.NOT_FOUND);
+    expect((await t.client.call('IssueToken', { tenant_id: 'metrics-unknown-tenant', sub: 'x' })).error?.code).toBe(
+      status.NOT_FOUND,
+    );
     const revokable = await issue('metrics-user-3');
     await t.client.ok('RevokeToken', { ...tenant, refresh_token: revokable.refresh_token });
     await t.client.ok('RevokeAllUserTokens', { ...tenant, user_id: 'metrics-user-3' });
@@ -118,13 +121,16 @@ describe('/metrics after known calls', () => {
   });
 
   it('times Redis commands by command and script name', () => {
-    const scripts = (name: string) => total(samples, 'token_engine_redis_command_duration_seconds_count', { script: name, outcome: 'ok' });
+    const scripts = (name: string) =>
+      total(samples, 'token_engine_redis_command_duration_seconds_count', { script: name, outcome: 'ok' });
     expect(scripts('issue')).toBe(3);
     expect(scripts('rotate')).toBe(1);
     expect(scripts('revoke_token')).toBe(1);
     expect(scripts('revoke_watermark')).toBe(3);
     expect(scripts('idempotency_claim')).toBe(2);
-    const commands = new Set(samples.filter((s) => s.name === 'token_engine_redis_command_duration_seconds_count').map((s) => s.labels['command']));
+    const commands = new Set(
+      samples.filter((s) => s.name === 'token_engine_redis_command_duration_seconds_count').map((s) => s.labels['command']),
+    );
     for (const command of commands) expect(command).toMatch(/^[a-z_]+$/);
     expect([...commands]).toEqual(expect.arrayContaining([expect.stringMatching(/^eval(sha)?$/)]));
   });
@@ -132,7 +138,19 @@ describe('/metrics after known calls', () => {
   it('uses only bounded label values: no user id, audience or token in any label', () => {
     for (const needle of ['metrics-user', 'metrics-audience', 'metrics-idem']) expect(text).not.toContain(needle);
     const labelNames = new Set(samples.filter((s) => s.name.startsWith('token_engine_')).flatMap((s) => Object.keys(s.labels)));
-    expect([...labelNames].sort()).toEqual(['command', 'le', 'operation', 'outcome', 'reason', 'result', 'rpc_method', 'scope', 'script', 'status', 'tenant_id']);
+    expect([...labelNames].sort()).toEqual([
+      'command',
+      'le',
+      'operation',
+      'outcome',
+      'reason',
+      'result',
+      'rpc_method',
+      'scope',
+      'script',
+      'status',
+      'tenant_id',
+    ]);
   });
 
   it('includes the Node process metrics', () => {

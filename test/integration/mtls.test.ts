@@ -9,14 +9,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import {
-  credentials,
-  Server,
-  status,
-  type sendUnaryData,
-  type ServerUnaryCall,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { credentials, Server, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TokenEngineClient } from '../../src/generated/token/v1/TokenEngine.js';
 import { loadTokenEngineProto } from '../../src/grpc/proto.js';
@@ -86,7 +79,9 @@ async function issue(identity?: CertKey): Promise<{ response?: WireTokenPair; er
 }
 
 /** A raw TLS handshake against the server: resolves with the outcome, never rejects. */
-async function handshake(options: ConnectionOptions): Promise<{ ok: true; protocol: string | null; alpn: string | false | null } | { ok: false; error: Error }> {
+async function handshake(
+  options: ConnectionOptions,
+): Promise<{ ok: true; protocol: string | null; alpn: string | false | null } | { ok: false; error: Error }> {
   const socket = tlsConnect({
     port,
     host: '127.0.0.1',

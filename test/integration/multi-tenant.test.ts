@@ -18,7 +18,10 @@ const writeTenants = (ids: string[]) =>
   writeFileSync(
     tenantsFile,
     `version: 1\ntenants:\n${ids
-      .map((id) => `  - id: ${id}\n    issuer: https://${id}.example\n    audience: ${id}-api\n    access_token_ttl: 10m\n    signing_alg: EdDSA\n`)
+      .map(
+        (id) =>
+          `  - id: ${id}\n    issuer: https://${id}.example\n    audience: ${id}-api\n    access_token_ttl: 10m\n    signing_alg: EdDSA\n`,
+      )
       .join('')}`,
   );
 
@@ -55,7 +58,9 @@ describe('several tenants in one process', () => {
     const a = await t.client.ok<WireTokenPair>('IssueToken', { sub: 'bob', tenant_id: t.tenantId });
     const cross = await t.client.call('RefreshToken', { refresh_token: a.refresh_token, tenant_id: second });
     expect(cross.error?.code).toBe(status.NOT_FOUND);
-    expect((await t.client.call('RefreshToken', { refresh_token: a.refresh_token, tenant_id: t.tenantId })).error).toBeUndefined();
+    expect(
+      (await t.client.call('RefreshToken', { refresh_token: a.refresh_token, tenant_id: t.tenantId })).error,
+    ).toBeUndefined();
   });
 
   it('revoking a user in one tenant leaves the same user id in the other untouched', async () => {

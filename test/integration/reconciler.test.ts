@@ -34,7 +34,10 @@ async function replica(): Promise<App> {
 
 const sample = async (app: App, name: string, outcome?: string): Promise<number> => {
   const metric = await app.metrics.registry.getSingleMetric(name)?.get();
-  return metric?.values.filter((v) => outcome === undefined || v.labels['outcome'] === outcome).reduce((sum, v) => sum + v.value, 0) ?? 0;
+  return (
+    metric?.values.filter((v) => outcome === undefined || v.labels['outcome'] === outcome).reduce((sum, v) => sum + v.value, 0) ??
+    0
+  );
 };
 
 beforeAll(async () => {
@@ -83,7 +86,11 @@ describe('the reconciler in the app, two replicas, controlled clock', () => {
     clock.advance(10 * MIN + 1_000);
     expect(await ready()).toEqual({
       status: 503,
-      body: { status: 'unavailable', failed_check: 'reconciler', reason: 'no reconciler run completed for 601 s (interval 300 s)' },
+      body: {
+        status: 'unavailable',
+        failed_check: 'reconciler',
+        reason: 'no reconciler run completed for 601 s (interval 300 s)',
+      },
     });
     // The lease taken 5 minutes ago by this clock lives in Redis time (still held): the run
     // is skipped, which counts as done for readiness.

@@ -5,7 +5,7 @@
  * same keys as before the load and about the same memory. Redis expires keys by its own
  * clock, so this waits for real (the lifetimes are 2 s).
  */
-import { Metadata } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantKeys } from '../../src/store/redis/keys.js';
@@ -98,7 +98,8 @@ describe('Redis memory returns to its baseline after tokens expire', () => {
   it(`${TOKENS} tokens with idempotency records, rotations, markers and watermarks leave nothing behind`, async () => {
     const tenant = { tenant_id: t.tenantId };
     const keys = new TenantKeys(t.tenantId);
-    const call = (rpc: Parameters<TestApp['client']['ok']>[0], request: object, md?: Metadata) => t.client.ok<WireTokenPair>(rpc, request, md);
+    const call = (rpc: Parameters<TestApp['client']['ok']>[0], request: object, md?: Metadata) =>
+      t.client.ok<WireTokenPair>(rpc, request, md);
 
     // Warm-up: every script loaded, the tenant's sequence and audit stream created; then
     // let it all expire so the baseline is a tenant at rest.
@@ -110,7 +111,9 @@ describe('Redis memory returns to its baseline after tokens expire', () => {
     await call('RevokeAllForUserAndAudience', { ...tenant, user_id: 'warm-up', audience: 'warm-up' });
     await new Promise((resolve) => setTimeout(resolve, LIFETIME_MS + 200));
     const initial = await keysOfServer();
-    const { keys: baselineKeys } = await settle(initial.filter((k) => k === keys.sequence() || k === keys.audit() || k === keys.signingKeys()));
+    const { keys: baselineKeys } = await settle(
+      initial.filter((k) => k === keys.sequence() || k === keys.audit() || k === keys.signingKeys()),
+    );
     expect(baselineKeys).toEqual([keys.audit(), keys.signingKeys(), keys.sequence()].sort());
     const baselineMemory = await usedMemory();
     const baselineAudit = await auditBytes(keys);
@@ -136,8 +139,15 @@ describe('Redis memory returns to its baseline after tokens expire', () => {
       if (i % 20 === 2 && i / 20 < TOKEN_REVOCATIONS) await call('RevokeToken', { ...tenant, refresh_token: pair.refresh_token });
     });
     await forEach(USER_REVOCATIONS, async (i) => void (await call('RevokeAllUserTokens', { ...tenant, user_id: `user-${i}` })));
-    await forEach(AUDIENCE_REVOCATIONS, async (i) => void (await call('RevokeAllForAudience', { ...tenant, audience: `aud-${i % 7}-${i}` })));
-    await forEach(PAIR_REVOCATIONS, async (i) => void (await call('RevokeAllForUserAndAudience', { ...tenant, user_id: `user-${i}`, audience: `aud-${i % 7}` })));
+    await forEach(
+      AUDIENCE_REVOCATIONS,
+      async (i) => void (await call('RevokeAllForAudience', { ...tenant, audience: `aud-${i % 7}-${i}` })),
+    );
+    await forEach(
+      PAIR_REVOCATIONS,
+      async (i) =>
+        void (await call('RevokeAllForUserAndAudience', { ...tenant, user_id: `user-${i}`, audience: `aud-${i % 7}` })),
+    );
     const loadMs = Date.now() - started;
     loading = false;
     await sampler;

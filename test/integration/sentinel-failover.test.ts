@@ -161,15 +161,26 @@ describe('Sentinel failover', () => {
     expect(killAt, 'the master was killed during the load').toBeGreaterThan(0);
     expect(beforeKill.length, 'tokens acknowledged before the kill').toBeGreaterThan(0);
     expect(afterKill.length, 'tokens acknowledged after the failover, during the load').toBeGreaterThan(0);
-    expect(failures.filter((o) => o.code === status.INTERNAL), 'calls answered INTERNAL').toEqual([]);
-    expect(failures.filter((o) => !RETRYABLE.has(o.code)), 'calls answered other than OK/UNAVAILABLE/DEADLINE_EXCEEDED').toEqual([]);
-    expect(failures.filter((o) => o.endedAt < killAt), 'failures before the kill').toEqual([]);
+    expect(
+      failures.filter((o) => o.code === status.INTERNAL),
+      'calls answered INTERNAL',
+    ).toEqual([]);
+    expect(
+      failures.filter((o) => !RETRYABLE.has(o.code)),
+      'calls answered other than OK/UNAVAILABLE/DEADLINE_EXCEEDED',
+    ).toEqual([]);
+    expect(
+      failures.filter((o) => o.endedAt < killAt),
+      'failures before the kill',
+    ).toEqual([]);
     expect(recovered, `calls succeed again within ${RECOVERY_MS} ms of the load's end`).toBe(true);
     expect(ready.status).toBe(200);
     expect(summary.verifiedBefore, 'refresh tokens acknowledged before the kill, refreshed after the failover').toEqual({
       OK: beforeKill.length,
     });
-    expect(summary.verifiedAfter, 'refresh tokens acknowledged after the kill, refreshed again').toEqual({ OK: afterKill.length });
+    expect(summary.verifiedAfter, 'refresh tokens acknowledged after the kill, refreshed again').toEqual({
+      OK: afterKill.length,
+    });
   }, 60_000);
 });
 

@@ -110,9 +110,13 @@ describe('TokenEngine over gRPC with Redis', () => {
 
   it('RevokeToken revokes, and is OK for unknown tokens (scenario 9, RFC 7009)', async () => {
     const pair = await issue('user-5');
-    expect((await t.client.call('RevokeToken', { refresh_token: pair.refresh_token, tenant_id: t.tenantId })).error).toBeUndefined();
+    expect(
+      (await t.client.call('RevokeToken', { refresh_token: pair.refresh_token, tenant_id: t.tenantId })).error,
+    ).toBeUndefined();
     expect((await refresh(pair.refresh_token)).error?.code).toBe(status.PERMISSION_DENIED);
-    expect((await t.client.call('RevokeToken', { refresh_token: pair.refresh_token, tenant_id: t.tenantId })).error).toBeUndefined();
+    expect(
+      (await t.client.call('RevokeToken', { refresh_token: pair.refresh_token, tenant_id: t.tenantId })).error,
+    ).toBeUndefined();
     expect((await t.client.call('RevokeToken', { refresh_token: 'garbage', tenant_id: t.tenantId })).error).toBeUndefined();
   });
 
@@ -159,9 +163,17 @@ describe('TokenEngine over gRPC with Redis', () => {
   });
 
   it('echoes a valid correlation id and replaces an unsafe one, on success and on rejection', async () => {
-    const ok = await t.client.call('IssueToken', { sub: 'u', tenant_id: t.tenantId }, t.client.metadata({ 'x-correlation-id': 'fixed-existing-id' }));
+    const ok = await t.client.call(
+      'IssueToken',
+      { sub: 'u', tenant_id: t.tenantId },
+      t.client.metadata({ 'x-correlation-id': 'fixed-existing-id' }),
+    );
     expect(ok.headers.get('x-correlation-id')).toEqual(['fixed-existing-id']);
-    const rejected = await t.client.call('IssueToken', { sub: '', tenant_id: t.tenantId }, t.client.metadata({ 'x-correlation-id': 'bad id{}' }));
+    const rejected = await t.client.call(
+      'IssueToken',
+      { sub: '', tenant_id: t.tenantId },
+      t.client.metadata({ 'x-correlation-id': 'bad id{}' }),
+    );
     expect(rejected.error?.code).toBe(status.INVALID_ARGUMENT);
     expect(String(rejected.headers.get('x-correlation-id')[0])).toMatch(/^[0-9a-f-]{36}$/);
     const unauthenticated = new Metadata();
@@ -197,8 +209,12 @@ describe('TokenEngine over gRPC with Redis', () => {
     await refresh('A'.repeat(43));
     const text = await (await fetch(`${t.httpBase}/metrics`)).text();
     expect(text).toMatch(/token_engine_grpc_requests_total\{rpc_method="\/token.v1.TokenEngine\/IssueToken",status="OK"\} \d+/);
-    expect(text).toMatch(/token_engine_grpc_requests_total\{rpc_method="\/token.v1.TokenEngine\/RefreshToken",status="NotFound"\} \d+/);
-    expect(text).toMatch(/token_engine_grpc_request_duration_seconds_count\{rpc_method="\/token.v1.TokenEngine\/IssueToken"\} \d+/);
+    expect(text).toMatch(
+      /token_engine_grpc_requests_total\{rpc_method="\/token.v1.TokenEngine\/RefreshToken",status="NotFound"\} \d+/,
+    );
+    expect(text).toMatch(
+      /token_engine_grpc_request_duration_seconds_count\{rpc_method="\/token.v1.TokenEngine\/IssueToken"\} \d+/,
+    );
     expect(text).toContain('token_engine_active_tenants 1');
     expect(text).toContain('process_cpu_seconds_total');
   });

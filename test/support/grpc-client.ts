@@ -36,11 +36,19 @@ export class TestClient {
     const md = metadata ?? this.metadata();
     return new Promise((resolve) => {
       let headers = new Metadata();
-      const fn = (this.raw as unknown as Record<string, (...a: unknown[]) => { on(e: string, l: (m: Metadata) => void): void }>)[method];
+      const fn = (this.raw as unknown as Record<string, (...a: unknown[]) => { on(e: string, l: (m: Metadata) => void): void }>)[
+        method
+      ];
       if (!fn) throw new Error(`no such method ${method}`);
-      const call = fn.call(this.raw, request, md, { deadline: Date.now() + 10_000 }, (error: ServiceError | null, response: T) => {
-        resolve(error ? { error, headers } : { response, headers });
-      });
+      const call = fn.call(
+        this.raw,
+        request,
+        md,
+        { deadline: Date.now() + 10_000 },
+        (error: ServiceError | null, response: T) => {
+          resolve(error ? { error, headers } : { response, headers });
+        },
+      );
       call.on('metadata', (m: Metadata) => {
         headers = m;
       });

@@ -139,7 +139,9 @@ export class OtlpReceiver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.spans)) {
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; received ${this.spans.length} spans: ${this.spans.map((s) => s.name).join(', ')}`);
+        throw new Error(
+          `timed out waiting for ${what}; received ${this.spans.length} spans: ${this.spans.map((s) => s.name).join(', ')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -185,7 +187,11 @@ export function spanTree(spans: readonly ReceivedSpan[]): string {
   const lines: string[] = [];
   const print = (span: ReceivedSpan, depth: number): void => {
     const code = span.attributes['rpc.grpc.status_code'];
-    const details = [span.kind.replace('SPAN_KIND_', ''), ...(code === undefined ? [] : [`code=${String(code)}`]), ...(span.status.code === 'STATUS_CODE_ERROR' ? ['ERROR'] : [])];
+    const details = [
+      span.kind.replace('SPAN_KIND_', ''),
+      ...(code === undefined ? [] : [`code=${String(code)}`]),
+      ...(span.status.code === 'STATUS_CODE_ERROR' ? ['ERROR'] : []),
+    ];
     lines.push(`${'  '.repeat(depth)}${span.name} [${details.join(' ')}]`);
     for (const child of byStart.filter((s) => s.parentSpanId === span.spanId)) print(child, depth + 1);
   };

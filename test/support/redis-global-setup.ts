@@ -93,7 +93,9 @@ function announce(handle: RedisHandle): RedisHandle {
 /** The part of the testcontainers API used here; the package is optional. */
 interface TestcontainersModule {
   getContainerRuntimeClient: () => Promise<unknown>;
-  GenericContainer: new (image: string) => {
+  GenericContainer: new (
+    image: string,
+  ) => {
     withExposedPorts: (port: number) => {
       start: () => Promise<{
         getHost: () => string;
@@ -146,12 +148,18 @@ async function startLocalServer(): Promise<RedisHandle> {
 
 async function spawnRedis(port: number): Promise<RedisHandle> {
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', tmpdir(),
-    '--loglevel', 'warning',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    tmpdir(),
+    '--loglevel',
+    'warning',
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -210,7 +218,7 @@ function isNotInstalled(error: unknown): boolean {
 
 function reasonOf(error: unknown): string {
   if (isNotInstalled(error)) return 'binary not found on PATH';
-  return error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
 }
 
 async function freePort(): Promise<number> {

@@ -70,27 +70,41 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
   try {
     const nodes: HostPort[] = [];
     for (let i = 0; i < CLUSTER_MASTERS; i += 1) {
-      const node = await group.startServer(`node-${i}`, (_port, [busPort]) => [
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', 'nodes.conf',
-        // An explicit bus port: the default (port + 10000) may be taken or above 65535.
-        '--cluster-port', String(busPort),
-        '--cluster-node-timeout', '5000',
-      ], 1);
+      const node = await group.startServer(
+        `node-${i}`,
+        (_port, [busPort]) => [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          // An explicit bus port: the default (port + 10000) may be taken or above 65535.
+          '--cluster-port',
+          String(busPort),
+          '--cluster-node-timeout',
+          '5000',
+        ],
+        1,
+      );
       nodes.push(node);
     }
-    await run('redis-cli', [
-      '--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`),
-      '--cluster-replicas', '0', '--cluster-yes',
-    ], CLUSTER_READY_MS);
-    await waitUntil(`cluster_state:ok on ${nodes.length} nodes`, CLUSTER_READY_MS, async () => {
-      for (const n of nodes) {
-        const info = parseInfo(String(await command(n, 'CLUSTER', 'INFO')));
-        if (info['cluster_state'] !== 'ok' || info['cluster_known_nodes'] !== String(nodes.length)) return false;
-        if (info['cluster_slots_ok'] !== '16384') return false;
-      }
-      return true;
-    }, group);
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      CLUSTER_READY_MS,
+    );
+    await waitUntil(
+      `cluster_state:ok on ${nodes.length} nodes`,
+      CLUSTER_READY_MS,
+      async () => {
+        for (const n of nodes) {
+          const info = parseInfo(String(await command(n, 'CLUSTER', 'INFO')));
+          if (info['cluster_state'] !== 'ok' || info['cluster_known_nodes'] !== String(nodes.length)) return false;
+          if (info['cluster_slots_ok'] !== '16384') return false;
+        }
+        return true;
+      },
+      group,
+    );
     return { nodes, dir: group.dir, stop: () => group.stop() };
   } catch (error) {
     await group.stop();
@@ -132,30 +146,42 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
   try {
     const master = await group.startServer('master', () => []);
     const replica = await group.startServer('replica', () => ['--replicaof', master.host, String(master.port)]);
-    await waitUntil('the replica in sync with the master', SERVER_READY_MS, async () => {
-      const info = parseInfo(String(await command(replica, 'INFO', 'replication')));
-      return info['master_link_status'] === 'up' && info['master_sync_in_progress'] === '0';
-    }, group);
+    await waitUntil(
+      'the replica in sync with the master',
+      SERVER_READY_MS,
+      async () => {
+        const info = parseInfo(String(await command(replica, 'INFO', 'replication')));
+        return info['master_link_status'] === 'up' && info['master_sync_in_progress'] === '0';
+      },
+      group,
+    );
 
     const sentinels: HostPort[] = [];
     for (let i = 0; i < 3; i += 1) {
-      sentinels.push(await group.startSentinel(`sentinel-${i}`, (port, dir) => [
-        `port ${port}`,
-        `bind ${HOST}`,
-        `dir ${dir}`,
-        `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
-        `sentinel down-after-milliseconds ${masterName} 1000`,
-        `sentinel failover-timeout ${masterName} 5000`,
-        `sentinel parallel-syncs ${masterName} 1`,
-      ]));
+      sentinels.push(
+        await group.startSentinel(`sentinel-${i}`, (port, dir) => [
+          `port ${port}`,
+          `bind ${HOST}`,
+          `dir ${dir}`,
+          `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
+          `sentinel down-after-milliseconds ${masterName} 1000`,
+          `sentinel failover-timeout ${masterName} 5000`,
+          `sentinel parallel-syncs ${masterName} 1`,
+        ]),
+      );
     }
-    await waitUntil('every sentinel to see the master, the replica and 2 other sentinels', SENTINEL_READY_MS, async () => {
-      for (const s of sentinels) {
-        const m = pairs(await command(s, 'SENTINEL', 'MASTER', masterName));
-        if (m['flags'] !== 'master' || m['num-slaves'] !== '1' || m['num-other-sentinels'] !== '2') return false;
-      }
-      return true;
-    }, group);
+    await waitUntil(
+      'every sentinel to see the master, the replica and 2 other sentinels',
+      SENTINEL_READY_MS,
+      async () => {
+        for (const s of sentinels) {
+          const m = pairs(await command(s, 'SENTINEL', 'MASTER', masterName));
+          if (m['flags'] !== 'master' || m['num-slaves'] !== '1' || m['num-other-sentinels'] !== '2') return false;
+        }
+        return true;
+      },
+      group,
+    );
 
     const currentMaster = async (): Promise<HostPort> => {
       for (const s of sentinels) {
@@ -183,19 +209,24 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
       },
       waitForFailover: async (from, timeoutMs = FAILOVER_MS) => {
         let next: HostPort | undefined;
-        await waitUntil(`the sentinels to promote a new master (old ${from.host}:${from.port})`, timeoutMs, async () => {
-          const seen = new Set<number>();
-          for (const s of sentinels) {
-            const reply = (await command(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
-            seen.add(Number(reply[1]));
-          }
-          const [port] = [...seen];
-          if (seen.size !== 1 || port === undefined || port === from.port) return false;
-          const role = (await command({ host: HOST, port }, 'ROLE')) as [string, ...unknown[]];
-          if (role[0] !== 'master') return false;
-          next = { host: HOST, port };
-          return true;
-        }, group);
+        await waitUntil(
+          `the sentinels to promote a new master (old ${from.host}:${from.port})`,
+          timeoutMs,
+          async () => {
+            const seen = new Set<number>();
+            for (const s of sentinels) {
+              const reply = (await command(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
+              seen.add(Number(reply[1]));
+            }
+            const [port] = [...seen];
+            if (seen.size !== 1 || port === undefined || port === from.port) return false;
+            const role = (await command({ host: HOST, port }, 'ROLE')) as [string, ...unknown[]];
+            if (role[0] !== 'master') return false;
+            next = { host: HOST, port };
+            return true;
+          },
+          group,
+        );
         if (!next) throw new Error('unreachable: failover wait ended without a master');
         return next;
       },
@@ -253,13 +284,20 @@ class ProcessGroup {
       await mkdir(dir);
       const log = join(dir, 'redis.log');
       await this.spawnAndWait(name, port, log, [
-        '--port', String(port),
-        '--bind', HOST,
-        '--save', '',
-        '--appendonly', 'no',
-        '--dir', dir,
-        '--logfile', log,
-        '--loglevel', 'notice',
+        '--port',
+        String(port),
+        '--bind',
+        HOST,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        log,
+        '--loglevel',
+        'notice',
         ...args(port, extra),
       ]);
       return { host: HOST, port };

@@ -8,9 +8,7 @@ import { inject } from 'vitest';
 export function redisUrlForTests(): string {
   const url = inject('redisUrl');
   if (!url) {
-    throw new Error(
-      'redisUrl was not provided: Redis tests belong in test/contract, test/integration or test/e2e',
-    );
+    throw new Error('redisUrl was not provided: Redis tests belong in test/contract, test/integration or test/e2e');
   }
   return url;
 }
@@ -22,7 +20,11 @@ export function redisUrlForTests(): string {
  * `[a-z0-9-]` only so it is valid wherever an id is.
  */
 export function uniquePrefix(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   const worker = process.env['VITEST_POOL_ID'] ?? '0';
   return `${slug || 'test'}-w${worker}-${randomBytes(4).toString('hex')}`;
 }

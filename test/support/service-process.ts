@@ -20,7 +20,12 @@ export interface ServiceProcess {
 export async function startService(env: Record<string, string>, timeoutMs = 20_000): Promise<ServiceProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (make test does)`);
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', TOKEN_ENGINE_GRPC_ADDR: '127.0.0.1:0', TOKEN_ENGINE_HTTP_ADDR: '127.0.0.1:0', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TOKEN_ENGINE_GRPC_ADDR: '127.0.0.1:0',
+      TOKEN_ENGINE_HTTP_ADDR: '127.0.0.1:0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -63,7 +68,10 @@ export function runServiceToExit(
   args: string[] = [],
   timeoutMs = 40_000,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));

@@ -1,10 +1,4 @@
-import type {
-  Reporter,
-  SerializedError,
-  TestModule,
-  TestRunEndReason,
-  Vitest,
-} from 'vitest/node';
+import type { Reporter, SerializedError, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
 
 /** Counts of one test run, as printed on the summary line. */
 export interface RunCounts {
@@ -71,9 +65,7 @@ export default class SummaryReporter implements Reporter {
   ): void {
     const counts = countRun(testModules, unhandledErrors, reason);
     if (process.env['CI'] && counts.skipped > 0) {
-      this.vitest?.logger.error(
-        `\n${counts.skipped} skipped or todo test(s): no test may be skipped in CI`,
-      );
+      this.vitest?.logger.error(`\n${counts.skipped} skipped or todo test(s): no test may be skipped in CI`);
       this.skipsRejected = true;
       process.exitCode = 1;
     }

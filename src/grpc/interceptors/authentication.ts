@@ -65,7 +65,9 @@ export function apiKeyAuthentication(authenticator: StaticKeyAuthenticator): Aut
  * mTLS (TOKEN_ENGINE_TLS_MODE=mtls): the TLS handshake already required and verified the
  * client certificate; the identity is its subject CN, verbatim.
  */
-export function clientCertificateAuthentication(commonName: (call: ServerInterceptingCallInterface) => string | undefined): Authenticate {
+export function clientCertificateAuthentication(
+  commonName: (call: ServerInterceptingCallInterface) => string | undefined,
+): Authenticate {
   return (_metadata, call) => {
     const cn = commonName(call);
     return cn === undefined ? { problem: 'client certificate Common Name is empty' } : { identity: cn };

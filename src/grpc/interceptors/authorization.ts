@@ -27,7 +27,11 @@ export function authorizationInterceptor(registry: CallerRegistry, tracer: Trace
             });
             if (refusal !== undefined) {
               refused = true;
-              return reject(call, refusal, refusal === Status.INTERNAL ? 'caller identity not set in context' : NOT_AUTHORIZED_MESSAGE);
+              return reject(
+                call,
+                refusal,
+                refusal === Status.INTERNAL ? 'caller identity not set in context' : NOT_AUTHORIZED_MESSAGE,
+              );
             }
             msgNext(message);
           },

@@ -1,4 +1,4 @@
-import { Metadata, status as Status, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import { Metadata, type status as Status, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 
 /** Health checks and reflection need no credentials (spec §1, §5). */
 export function isInfrastructureMethod(path: string): boolean {

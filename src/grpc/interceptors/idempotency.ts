@@ -30,14 +30,20 @@ const sortedClaims = (claims: unknown): [string, string][] =>
 
 /** The methods that honour idempotency keys, with the request content their fingerprint covers. */
 const METHODS: ReadonlyMap<string, { name: string; canonical: Canonicalize }> = new Map([
-  ['/token.v1.TokenEngine/IssueToken', {
-    name: 'IssueToken',
-    canonical: (m) => [m['sub'], m['tenant_id'], sortedClaims(m['claims']), m['audiences'] ?? []],
-  }],
-  ['/token.v1.TokenEngine/RefreshToken', {
-    name: 'RefreshToken',
-    canonical: (m) => [m['refresh_token'], m['tenant_id'], sortedClaims(m['claims'])],
-  }],
+  [
+    '/token.v1.TokenEngine/IssueToken',
+    {
+      name: 'IssueToken',
+      canonical: (m) => [m['sub'], m['tenant_id'], sortedClaims(m['claims']), m['audiences'] ?? []],
+    },
+  ],
+  [
+    '/token.v1.TokenEngine/RefreshToken',
+    {
+      name: 'RefreshToken',
+      canonical: (m) => [m['refresh_token'], m['tenant_id'], sortedClaims(m['claims'])],
+    },
+  ],
 ]);
 
 export interface IdempotencyDeps {
@@ -86,7 +92,11 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
         reject(call, Status.INVALID_ARGUMENT, header === '' ? MESSAGES.badField : MESSAGES.badHeader);
         return 'answered';
       }
-      if (fieldKey !== '') deps.log.info({ rpc_method: rpcMethod, via: header === '' ? 'field' : 'field_and_header' }, 'deprecated idempotency_key field used');
+      if (fieldKey !== '')
+        deps.log.info(
+          { rpc_method: rpcMethod, via: header === '' ? 'field' : 'field_and_header' },
+          'deprecated idempotency_key field used',
+        );
 
       const secrets = deriveSecrets(clientKey, {
         tenantId,
@@ -145,7 +155,10 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
               },
               (err: unknown) => {
                 if (isDomainError(err, 'store_unavailable')) {
-                  deps.log.warn({ err: (err.cause as Error | undefined)?.message, rpc_method: rpcMethod }, 'idempotency store unavailable');
+                  deps.log.warn(
+                    { err: (err.cause as Error | undefined)?.message, rpc_method: rpcMethod },
+                    'idempotency store unavailable',
+                  );
                   reject(call, Status.UNAVAILABLE, MESSAGES.unavailable);
                 } else {
                   deps.log.error({ err, rpc_method: rpcMethod }, 'idempotency interceptor failed');
@@ -171,7 +184,10 @@ export function idempotencyInterceptor(deps: IdempotencyDeps): ServerInterceptor
             next(response);
           },
           (err: unknown) => {
-            deps.log.warn({ err: (err as Error).message, rpc_method: rpcMethod }, 'idempotency store: could not store the response');
+            deps.log.warn(
+              { err: (err as Error).message, rpc_method: rpcMethod },
+              'idempotency store: could not store the response',
+            );
             next(response);
           },
         );

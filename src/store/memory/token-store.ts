@@ -125,9 +125,12 @@ export class MemoryTokenStore implements TokenStore {
     return n;
   }
 
-  private check(t: TenantData, policy: TenantStorePolicy, digest: string, now: number):
-    | { kind: 'active'; token: TokenEntry }
-    | { kind: 'not_found' | 'revoked' | 'reused' } {
+  private check(
+    t: TenantData,
+    policy: TenantStorePolicy,
+    digest: string,
+    now: number,
+  ): { kind: 'active'; token: TokenEntry } | { kind: 'not_found' | 'revoked' | 'reused' } {
     const entry = this.live(t.tokens, digest, now);
     if (!entry) return { kind: 'not_found' };
     if (entry.state === 'consumed') {

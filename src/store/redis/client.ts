@@ -86,8 +86,18 @@ function defaultSleep(ms: number): Promise<void> {
 // OOM: a full Redis under `maxmemory-policy noeviction` (the recommended policy) refuses
 // writes until keys expire; NOREPLICAS: `min-replicas-to-write` is not met.
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|BUSY|NOREPLICAS|OOM)\b/;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const CLIENT_STATE = /Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries|None of startup nodes is available|Failed to refresh slots cache|All sentinels are unreachable|Cluster isn't ready/;
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+const CLIENT_STATE =
+  /Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries|None of startup nodes is available|Failed to refresh slots cache|All sentinels are unreachable|Cluster isn't ready/;
 
 /**
  * True when an error means "Redis is not reachable or not serving right now" (retryable:

@@ -83,8 +83,18 @@ export class RedisMaintenanceStore implements MaintenanceStore {
   private fix(found: string[], keys: TenantKeys, policy: TenantStorePolicy, singletons: string[]): Promise<[number, number]> {
     const run = (this.redis as unknown as { teReconcileKeys: Runner }).teReconcileKeys;
     return guarded(() =>
-      run.call(this.redis, found.length, ...found, keys.prefix, this.now(), policy.revocationRetentionMs,
-        TOKEN_KEY_KINDS.record, TOKEN_KEY_KINDS.familyMarker, TOKEN_KEY_KINDS.watermark, ...singletons),
+      run.call(
+        this.redis,
+        found.length,
+        ...found,
+        keys.prefix,
+        this.now(),
+        policy.revocationRetentionMs,
+        TOKEN_KEY_KINDS.record,
+        TOKEN_KEY_KINDS.familyMarker,
+        TOKEN_KEY_KINDS.watermark,
+        ...singletons,
+      ),
     );
   }
 }

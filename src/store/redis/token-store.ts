@@ -38,9 +38,18 @@ export class RedisTokenStore implements TokenStore {
 
   async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void> {
     const k = this.keys(policy.tenantId);
-    await this.run('teIssue', k.refreshToken(token.digest), k.prefix, token.subject, JSON.stringify(token.audiences),
-      JSON.stringify(token.claims), token.familyId, token.issuedAt, token.expiresAt,
-      JSON.stringify(k.watermarksFor(token.subject, token.audiences)));
+    await this.run(
+      'teIssue',
+      k.refreshToken(token.digest),
+      k.prefix,
+      token.subject,
+      JSON.stringify(token.audiences),
+      JSON.stringify(token.claims),
+      token.familyId,
+      token.issuedAt,
+      token.expiresAt,
+      JSON.stringify(k.watermarksFor(token.subject, token.audiences)),
+    );
   }
 
   async present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome> {
@@ -62,16 +71,31 @@ export class RedisTokenStore implements TokenStore {
 
   async rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome> {
     const k = this.keys(policy.tenantId);
-    const reply = (await this.run('teRotate', k.refreshToken(presentedDigest), k.refreshToken(next.digest), k.prefix, now,
-      policy.revocationRetentionMs, JSON.stringify(next.claims), next.issuedAt, next.expiresAt)) as string[];
+    const reply = (await this.run(
+      'teRotate',
+      k.refreshToken(presentedDigest),
+      k.refreshToken(next.digest),
+      k.prefix,
+      now,
+      policy.revocationRetentionMs,
+      JSON.stringify(next.claims),
+      next.issuedAt,
+      next.expiresAt,
+    )) as string[];
     const kind = reply[0];
     return kind === 'rotated' ? { kind } : { kind: outcomeKind(kind) };
   }
 
   async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void> {
     const k = this.keys(policy.tenantId);
-    await this.run('teRevokeToken', k.refreshToken(digest), k.prefix, policy.revocationRetentionMs,
-      AUDIT_STREAM_MAX_LENGTH, ...auditFields(policy.tenantId, audit));
+    await this.run(
+      'teRevokeToken',
+      k.refreshToken(digest),
+      k.prefix,
+      policy.revocationRetentionMs,
+      AUDIT_STREAM_MAX_LENGTH,
+      ...auditFields(policy.tenantId, audit),
+    );
   }
 
   revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
@@ -102,8 +126,14 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private async revokeByWatermark(policy: TenantStorePolicy, watermarkKey: string, audit: RevocationAudit): Promise<void> {
-    await this.run('teRevokeWatermark', watermarkKey, this.keys(policy.tenantId).prefix, policy.revocationRetentionMs,
-      AUDIT_STREAM_MAX_LENGTH, ...auditFields(policy.tenantId, audit));
+    await this.run(
+      'teRevokeWatermark',
+      watermarkKey,
+      this.keys(policy.tenantId).prefix,
+      policy.revocationRetentionMs,
+      AUDIT_STREAM_MAX_LENGTH,
+      ...auditFields(policy.tenantId, audit),
+    );
   }
 
   private keys(tenantId: string): TenantKeys {
@@ -119,7 +149,6 @@ export class RedisTokenStore implements TokenStore {
     const runner = (this.redis as unknown as Record<ScriptName, ScriptRunner>)[name];
     return guarded(() => runner.apply(this.redis, keysAndArgs));
   }
-
 }
 
 function outcomeKind(kind: string | undefined): 'not_found' | 'revoked' | 'reused' {

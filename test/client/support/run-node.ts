@@ -11,7 +11,12 @@ export interface NodeRun {
  * Runs `node <script> ...args` with exactly `env` (plus PATH), never throwing on a non-zero
  * exit: tests assert the exit code themselves.
  */
-export function runNode(script: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<NodeRun> {
+export function runNode(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -19,7 +24,9 @@ export function runNode(script: string, args: readonly string[], env: Record<str
       { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: timeoutMs, encoding: 'utf8' },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') {
-          reject(new Error(`node ${script} did not exit normally (${err.signal ?? err.code ?? err.message}):\n${stdout}${stderr}`));
+          reject(
+            new Error(`node ${script} did not exit normally (${err.signal ?? err.code ?? err.message}):\n${stdout}${stderr}`),
+          );
           return;
         }
         resolve({ code: err ? Number(err.code) : 0, stdout, stderr });

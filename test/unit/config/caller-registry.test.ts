@@ -2,12 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ALLOW_ALL,
-  CallerRegistryError,
-  loadCallerRegistry,
-  parseCallerRegistry,
-} from '../../../src/config/caller-registry.js';
+import { ALLOW_ALL, CallerRegistryError, loadCallerRegistry, parseCallerRegistry } from '../../../src/config/caller-registry.js';
 
 const EXAMPLE = `version: 1
 callers:
@@ -92,7 +87,11 @@ describe('parseCallerRegistry: invalid files', () => {
     ['identity not a string', body('  - identity: 42\n    permitted_tenants: [acme]\n'), 'callers[0].identity'],
     ['missing identity', body('  - permitted_tenants: [acme]\n'), 'callers[0].identity'],
     ['missing permitted_tenants', body('  - identity: svc\n'), 'callers[0] (identity "svc").permitted_tenants'],
-    ['empty permitted_tenants', body('  - identity: svc\n    permitted_tenants: []\n'), 'callers[0] (identity "svc").permitted_tenants'],
+    [
+      'empty permitted_tenants',
+      body('  - identity: svc\n    permitted_tenants: []\n'),
+      'callers[0] (identity "svc").permitted_tenants',
+    ],
     ['permitted_tenants not a list', body('  - identity: svc\n    permitted_tenants: acme\n'), 'permitted_tenants'],
     ['empty tenant string', body('  - identity: svc\n    permitted_tenants: [acme, ""]\n'), 'permitted_tenants[1]'],
     [
@@ -153,10 +152,7 @@ describe('parseCallerRegistry: invalid files', () => {
       'callers[2] (identity "ops-console"): unknown key "role"',
       'callers[3] (identity "billing-svc").identity: duplicate, first listed at callers[1]',
     ]);
-    expect(err.message.split('\n')).toEqual([
-      'caller registry callers.yaml is invalid:',
-      ...err.problems.map((p) => `  - ${p}`),
-    ]);
+    expect(err.message.split('\n')).toEqual(['caller registry callers.yaml is invalid:', ...err.problems.map((p) => `  - ${p}`)]);
   });
 
   it('names the source in the message', () => {

@@ -96,9 +96,7 @@ describe('loadConfig: required values', () => {
 
   it('static caller keys are required when TLS is disabled', () => {
     const err = fatal({ ...DISABLED, TOKEN_ENGINE_STATIC_CALLER_KEYS: '' });
-    expect(err.problems).toEqual([
-      'TOKEN_ENGINE_STATIC_CALLER_KEYS must not be empty when TLS mode is disabled',
-    ]);
+    expect(err.problems).toEqual(['TOKEN_ENGINE_STATIC_CALLER_KEYS must not be empty when TLS mode is disabled']);
   });
 
   it('mtls result carries the TLS file paths', () => {
@@ -113,7 +111,12 @@ describe('loadConfig: required values', () => {
 });
 
 describe('loadConfig: OTLP endpoint', () => {
-  const base = { TOKEN_ENGINE_ISSUER: 'i', TOKEN_ENGINE_AUDIENCE: 'a', TOKEN_ENGINE_TLS_MODE: 'disabled', TOKEN_ENGINE_STATIC_CALLER_KEYS: 'k=c' };
+  const base = {
+    TOKEN_ENGINE_ISSUER: 'i',
+    TOKEN_ENGINE_AUDIENCE: 'a',
+    TOKEN_ENGINE_TLS_MODE: 'disabled',
+    TOKEN_ENGINE_STATIC_CALLER_KEYS: 'k=c',
+  };
   it('accepts host:port, http:// and https:// endpoints', () => {
     for (const endpoint of ['collector:4317', 'http://collector:4317', 'https://collector.example:4317']) {
       expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).config.otlpEndpoint).toBe(endpoint);
@@ -197,7 +200,7 @@ describe('loadConfig: all problems together', () => {
     const lines = err.message.split('\n');
     expect(lines[0]).toBe('invalid configuration:');
     expect(lines).toHaveLength(err.problems.length + 1);
-    err.problems.forEach((problem, i) => expect(lines[i + 1]).toContain(problem));
+    for (const [i, problem] of err.problems.entries()) expect(lines[i + 1]).toContain(problem);
   });
 
   it('collects TLS-mode, static-key and address problems at once in disabled-ish setups', () => {
@@ -291,16 +294,12 @@ describe('loadConfig: defaults', () => {
     expect(declared.get('TOKEN_ENGINE_TLS_MODE')).toBe(config.tlsMode);
     expect(declared.get('TOKEN_ENGINE_GRPC_ADDR')).toBe(`:${config.grpcAddr.port}`);
     expect(declared.get('TOKEN_ENGINE_HTTP_ADDR')).toBe(`:${config.httpAddr.port}`);
-    expect(declared.get('TOKEN_ENGINE_REDIS_ADDR')).toBe(
-      `${config.redis.host}:${config.redis.port}`,
-    );
+    expect(declared.get('TOKEN_ENGINE_REDIS_ADDR')).toBe(`${config.redis.host}:${config.redis.port}`);
     expect(declared.get('TOKEN_ENGINE_REDIS_DB')).toBe(String(config.redis.db));
     expect(declared.get('TOKEN_ENGINE_STORE')).toBe(config.store);
     expect(declared.get('TOKEN_ENGINE_SIGNING_ALG')).toBe(config.signingAlg);
     expect(declared.get('TOKEN_ENGINE_LOG_LEVEL')).toBe(config.logLevel);
-    expect(declared.get('TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX')).toBe(
-      String(config.backfillExpiryIndex),
-    );
+    expect(declared.get('TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX')).toBe(String(config.backfillExpiryIndex));
     expect(declared.get('TOKEN_ENGINE_WORKERS')).toBe(String(config.workers));
   });
 
@@ -398,9 +397,7 @@ describe('loadConfig: durations', () => {
     const defaults = load(MTLS).config;
     const { config, warnings } = load({ ...MTLS, [name]: '5 minutes' });
     expect(config).toEqual(defaults);
-    expect(warnings).toContainEqual(
-      expect.stringMatching(new RegExp(`^${name}: cannot parse "5 minutes"`)),
-    );
+    expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`^${name}: cannot parse "5 minutes"`)));
   });
 
   it.each(
@@ -441,9 +438,7 @@ describe('loadConfig: durations', () => {
     expect(config.accessTokenTtlMs).toBe(900_000);
     expect(config.refreshTokenTtlMs).toBe(2_592_000_000);
     expect(warnings).toContainEqual(
-      expect.stringMatching(
-        /^TOKEN_ENGINE_ACCESS_TOKEN_TTL .* must be shorter than TOKEN_ENGINE_REFRESH_TOKEN_TTL/,
-      ),
+      expect.stringMatching(/^TOKEN_ENGINE_ACCESS_TOKEN_TTL .* must be shorter than TOKEN_ENGINE_REFRESH_TOKEN_TTL/),
     );
   });
 
@@ -471,24 +466,16 @@ describe('loadConfig: listen addresses', () => {
     expect(load({ ...MTLS, TOKEN_ENGINE_HTTP_ADDR: value }).config.httpAddr).toEqual(expected);
   });
 
-  it.each([
-    '9090',
-    'localhost',
-    ':',
-    ':65536',
-    'host:abc',
-    '::1:9090',
-    '[::1]9090',
-    '[::1]:',
-    'a b:80',
-    ':-1',
-  ])('rejects %j fatally for both listeners', (value) => {
-    const err = fatal({ ...MTLS, TOKEN_ENGINE_GRPC_ADDR: value, TOKEN_ENGINE_HTTP_ADDR: value });
-    expect(err.problems).toEqual([
-      expect.stringMatching(/^TOKEN_ENGINE_GRPC_ADDR must be host:port/),
-      expect.stringMatching(/^TOKEN_ENGINE_HTTP_ADDR must be host:port/),
-    ]);
-  });
+  it.each(['9090', 'localhost', ':', ':65536', 'host:abc', '::1:9090', '[::1]9090', '[::1]:', 'a b:80', ':-1'])(
+    'rejects %j fatally for both listeners',
+    (value) => {
+      const err = fatal({ ...MTLS, TOKEN_ENGINE_GRPC_ADDR: value, TOKEN_ENGINE_HTTP_ADDR: value });
+      expect(err.problems).toEqual([
+        expect.stringMatching(/^TOKEN_ENGINE_GRPC_ADDR must be host:port/),
+        expect.stringMatching(/^TOKEN_ENGINE_HTTP_ADDR must be host:port/),
+      ]);
+    },
+  );
 });
 
 describe('loadConfig: redis', () => {
@@ -564,17 +551,13 @@ describe('loadConfig: redis', () => {
 
   it('rejects an ADDR without a port fatally', () => {
     const err = fatal({ ...MTLS, TOKEN_ENGINE_REDIS_ADDR: 'redis.example.com' });
-    expect(err.problems).toEqual([
-      expect.stringMatching(/^TOKEN_ENGINE_REDIS_ADDR must be host:port/),
-    ]);
+    expect(err.problems).toEqual([expect.stringMatching(/^TOKEN_ENGINE_REDIS_ADDR must be host:port/)]);
   });
 
   it.each(['-1', 'two', '1.5'])('REDIS_DB %j → warning + 0', (value) => {
     const { config, warnings } = load({ ...MTLS, TOKEN_ENGINE_REDIS_DB: value });
     expect(config.redis.db).toBe(0);
-    expect(warnings).toContainEqual(
-      expect.stringMatching(/^TOKEN_ENGINE_REDIS_DB must be an integer ≥ 0/),
-    );
+    expect(warnings).toContainEqual(expect.stringMatching(/^TOKEN_ENGINE_REDIS_DB must be an integer ≥ 0/));
   });
 
   it('parses cluster nodes, trimming spaces', () => {
@@ -592,16 +575,12 @@ describe('loadConfig: redis', () => {
 
   it('rejects a bad cluster node fatally, naming the entry', () => {
     const err = fatal({ ...MTLS, TOKEN_ENGINE_REDIS_CLUSTER_NODES: 'node-a:7000,node-b' });
-    expect(err.problems).toEqual([
-      'TOKEN_ENGINE_REDIS_CLUSTER_NODES entry "node-b" must be host:port or [ipv6]:port',
-    ]);
+    expect(err.problems).toEqual(['TOKEN_ENGINE_REDIS_CLUSTER_NODES entry "node-b" must be host:port or [ipv6]:port']);
   });
 
   it('rejects a cluster list with no entries', () => {
     const err = fatal({ ...MTLS, TOKEN_ENGINE_REDIS_CLUSTER_NODES: ',' });
-    expect(err.problems).toEqual([
-      'TOKEN_ENGINE_REDIS_CLUSTER_NODES must list at least one host:port',
-    ]);
+    expect(err.problems).toEqual(['TOKEN_ENGINE_REDIS_CLUSTER_NODES must list at least one host:port']);
   });
 
   it('parses sentinels with their master', () => {
@@ -630,9 +609,7 @@ describe('loadConfig: redis', () => {
       TOKEN_ENGINE_REDIS_SENTINELS: 's1',
       TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'm',
     });
-    expect(err.problems).toEqual([
-      'TOKEN_ENGINE_REDIS_SENTINELS entry "s1" must be host:port or [ipv6]:port',
-    ]);
+    expect(err.problems).toEqual(['TOKEN_ENGINE_REDIS_SENTINELS entry "s1" must be host:port or [ipv6]:port']);
   });
 
   it('rejects cluster and sentinels together', () => {
@@ -642,41 +619,29 @@ describe('loadConfig: redis', () => {
       TOKEN_ENGINE_REDIS_SENTINELS: 's1:26379',
       TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'mymaster',
     });
-    expect(err.problems).toEqual([
-      'TOKEN_ENGINE_REDIS_CLUSTER_NODES and TOKEN_ENGINE_REDIS_SENTINELS cannot both be set',
-    ]);
+    expect(err.problems).toEqual(['TOKEN_ENGINE_REDIS_CLUSTER_NODES and TOKEN_ENGINE_REDIS_SENTINELS cannot both be set']);
   });
 
   it('warns that a sentinel master without sentinels is ignored', () => {
     const { config, warnings } = load({ ...MTLS, TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'mymaster' });
     expect(config.redis.sentinelMaster).toBeUndefined();
-    expect(warnings).toContain(
-      'TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set',
-    );
+    expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
   });
 });
 
 describe('loadConfig: store and key encryption key', () => {
   it.each(['postgres', 'Redis', 'MEMORY'])('store %j is fatal', (value) => {
     const err = fatal({ ...MTLS, TOKEN_ENGINE_STORE: value });
-    expect(err.problems).toEqual([
-      `TOKEN_ENGINE_STORE must be 'redis' or 'memory', got "${value}"`,
-    ]);
+    expect(err.problems).toEqual([`TOKEN_ENGINE_STORE must be 'redis' or 'memory', got "${value}"`]);
   });
 
   it('accepts the key in unpadded and base64url form', () => {
     const unpadded = KEK.replace(/=+$/, '');
-    expect(
-      load({ ...MTLS, TOKEN_ENGINE_KEY_ENCRYPTION_KEY: unpadded }).config.keyEncryptionKey?.equals(
-        KEK_BYTES,
-      ),
-    ).toBe(true);
+    expect(load({ ...MTLS, TOKEN_ENGINE_KEY_ENCRYPTION_KEY: unpadded }).config.keyEncryptionKey?.equals(KEK_BYTES)).toBe(true);
     const urlForm = Buffer.alloc(32, 0xfb).toString('base64url');
     expect(urlForm).toMatch(/[-_]/);
     expect(
-      load({ ...MTLS, TOKEN_ENGINE_KEY_ENCRYPTION_KEY: urlForm }).config.keyEncryptionKey?.equals(
-        Buffer.alloc(32, 0xfb),
-      ),
+      load({ ...MTLS, TOKEN_ENGINE_KEY_ENCRYPTION_KEY: urlForm }).config.keyEncryptionKey?.equals(Buffer.alloc(32, 0xfb)),
     ).toBe(true);
   });
 
@@ -707,9 +672,7 @@ describe('loadConfig: warn-and-default values', () => {
       TOKEN_ENGINE_STORE: 'memory',
     });
     expect(config.signingAlg).toBe('RS256');
-    expect(warnings).toEqual([
-      `TOKEN_ENGINE_SIGNING_ALG must be 'RS256', 'ES256' or 'EdDSA', got "${alg}"; using default RS256`,
-    ]);
+    expect(warnings).toEqual([`TOKEN_ENGINE_SIGNING_ALG must be 'RS256', 'ES256' or 'EdDSA', got "${alg}"; using default RS256`]);
   });
 
   it.each([
@@ -725,9 +688,7 @@ describe('loadConfig: warn-and-default values', () => {
     const { config, warnings } = load({ ...MTLS, TOKEN_ENGINE_LOG_LEVEL: 'verbose' });
     expect(config.logLevel).toBe('info');
     expect(warnings).toContainEqual(
-      expect.stringMatching(
-        /^TOKEN_ENGINE_LOG_LEVEL must be one of .*"verbose"; using default info$/,
-      ),
+      expect.stringMatching(/^TOKEN_ENGINE_LOG_LEVEL must be one of .*"verbose"; using default info$/),
     );
   });
 
@@ -739,12 +700,8 @@ describe('loadConfig: warn-and-default values', () => {
     ['0', false],
     ['NO', false],
   ])('reflection %j → %s regardless of TLS mode', (value, expected) => {
-    expect(load({ ...MTLS, TOKEN_ENGINE_GRPC_REFLECTION: value }).config.grpcReflection).toBe(
-      expected,
-    );
-    expect(load({ ...DISABLED, TOKEN_ENGINE_GRPC_REFLECTION: value }).config.grpcReflection).toBe(
-      expected,
-    );
+    expect(load({ ...MTLS, TOKEN_ENGINE_GRPC_REFLECTION: value }).config.grpcReflection).toBe(expected);
+    expect(load({ ...DISABLED, TOKEN_ENGINE_GRPC_REFLECTION: value }).config.grpcReflection).toBe(expected);
   });
 
   it('bad reflection value → warning + the TLS-mode default', () => {
@@ -758,32 +715,24 @@ describe('loadConfig: warn-and-default values', () => {
   });
 
   it('backfill flag: yes → true, not-a-bool → warning + false', () => {
-    expect(
-      load({ ...MTLS, TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX: 'yes' }).config.backfillExpiryIndex,
-    ).toBe(true);
+    expect(load({ ...MTLS, TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX: 'yes' }).config.backfillExpiryIndex).toBe(true);
     const { config, warnings } = load({
       ...MTLS,
       TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX: 'not-a-bool',
     });
     expect(config.backfillExpiryIndex).toBe(false);
-    expect(warnings).toContainEqual(
-      expect.stringMatching(/^TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX must be .*"not-a-bool"/),
-    );
+    expect(warnings).toContainEqual(expect.stringMatching(/^TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX must be .*"not-a-bool"/));
   });
 
   it.each(['0', '-1', '1.5', 'four', '2x'])('workers %j → warning + 1', (value) => {
     const { config, warnings } = load({ ...MTLS, TOKEN_ENGINE_WORKERS: value });
     expect(config.workers).toBe(1);
-    expect(warnings).toContainEqual(
-      expect.stringMatching(/^TOKEN_ENGINE_WORKERS must be an integer ≥ 1/),
-    );
+    expect(warnings).toContainEqual(expect.stringMatching(/^TOKEN_ENGINE_WORKERS must be an integer ≥ 1/));
   });
 
   it('warns that RECONCILIATION_PAGE_SIZE is ignored', () => {
     const { warnings } = load({ ...MTLS, TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE: '100' });
-    expect(warnings).toContain(
-      'TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE was removed upstream in v1.1.0 and is ignored',
-    );
+    expect(warnings).toContain('TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE was removed upstream in v1.1.0 and is ignored');
   });
 
   it('warns about unknown TOKEN_ENGINE_ variables (typos) but not other variables', () => {

@@ -18,8 +18,22 @@ describe('tenants file', () => {
       'tenants.yaml',
     );
     expect(tenants).toEqual([
-      { id: 'acme', issuer: 'https://acme.example', audience: 'acme-api', accessTokenTtlMs: 600_000, refreshTokenTtlMs: 604_800_000, signingAlg: 'ES256' },
-      { id: 'globex', issuer: 'globex', audience: 'g', accessTokenTtlMs: undefined, refreshTokenTtlMs: undefined, signingAlg: undefined },
+      {
+        id: 'acme',
+        issuer: 'https://acme.example',
+        audience: 'acme-api',
+        accessTokenTtlMs: 600_000,
+        refreshTokenTtlMs: 604_800_000,
+        signingAlg: 'ES256',
+      },
+      {
+        id: 'globex',
+        issuer: 'globex',
+        audience: 'g',
+        accessTokenTtlMs: undefined,
+        refreshTokenTtlMs: undefined,
+        signingAlg: undefined,
+      },
     ]);
   });
 
@@ -38,14 +52,23 @@ describe('tenants file', () => {
       'tenants[1].id: duplicate tenant "a"',
     ]);
     expect(problems('version: 2\ntenants: []\n')[0]).toContain('version');
-    expect(problems('version: 1\ntenants:\n  - {id: a, issuer: x, audience: y, access_token_ttl: 2h, refresh_token_ttl: 1h}\n')[0]).toContain(
-      'refresh_token_ttl must be longer',
-    );
+    expect(
+      problems('version: 1\ntenants:\n  - {id: a, issuer: x, audience: y, access_token_ttl: 2h, refresh_token_ttl: 1h}\n')[0],
+    ).toContain('refresh_token_ttl must be longer');
   });
 
   it('rejects YAML syntax errors and alias bombs', () => {
     expect(problems('version: 1\ntenants: [\n')[0]).toMatch(/^YAML:/);
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(', ')}]`,
+      ),
+    ].join('\n');
     expect(problems(bomb)[0]).toMatch(/^YAML:/);
   });
 });

@@ -40,7 +40,12 @@ describe('StaticKeyAuthenticator', () => {
 
   it('distinguishes keys that share a long prefix', () => {
     const long = 'k'.repeat(100);
-    const auth = new StaticKeyAuthenticator(new Map([[`${long}a`, 'a'], [`${long}b`, 'b']]));
+    const auth = new StaticKeyAuthenticator(
+      new Map([
+        [`${long}a`, 'a'],
+        [`${long}b`, 'b'],
+      ]),
+    );
     expect(auth.identify(`${long}a`)).toBe('a');
     expect(auth.identify(`${long}b`)).toBe('b');
     expect(auth.identify(long)).toBeUndefined();

@@ -15,7 +15,9 @@ function tenant(id: string): Tenant {
   return { id, storePolicy: { tenantId: id, revocationRetentionMs: DAY } } as unknown as Tenant;
 }
 
-function setup(options: { intervalMs?: number; store?: MaintenanceStore; stores?: Stores; clock?: ManualClock; metrics?: Metrics } = {}) {
+function setup(
+  options: { intervalMs?: number; store?: MaintenanceStore; stores?: Stores; clock?: ManualClock; metrics?: Metrics } = {},
+) {
   const clock = options.clock ?? new ManualClock();
   const stores = options.stores ?? createMemoryStores(clock);
   const tenants = new TenantRegistry(() => undefined);
@@ -31,7 +33,8 @@ function setup(options: { intervalMs?: number; store?: MaintenanceStore; stores?
     now: () => clock.now(),
     intervalMs: options.intervalMs ?? 5 * MIN,
   });
-  const runs = async (outcome: string) => (await metrics.reconcilerRuns.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  const runs = async (outcome: string) =>
+    (await metrics.reconcilerRuns.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
   return { clock, stores, reconciler, metrics, runs };
 }
 
@@ -60,7 +63,13 @@ describe('Reconciler', () => {
     for (let i = 0; i < 3; i++) {
       const t = mintRefreshToken();
       await s.stores.tokens.issue(policy, {
-        digest: t.digest, familyId: newFamilyId(), subject: 'u', audiences: [], claims: {}, issuedAt: s.clock.now(), expiresAt: s.clock.now() + MIN,
+        digest: t.digest,
+        familyId: newFamilyId(),
+        subject: 'u',
+        audiences: [],
+        claims: {},
+        issuedAt: s.clock.now(),
+        expiresAt: s.clock.now() + MIN,
       });
     }
     s.clock.advance(5 * MIN);

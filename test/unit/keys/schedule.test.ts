@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { publishedKeys, removableKeys, removalTime, rotationDue, signingKey, type KeyPolicy, type ScheduledKey } from '../../../src/keys/schedule.js';
+import {
+  publishedKeys,
+  removableKeys,
+  removalTime,
+  rotationDue,
+  signingKey,
+  type KeyPolicy,
+  type ScheduledKey,
+} from '../../../src/keys/schedule.js';
 
 const MIN = 60_000;
 const policy: KeyPolicy = { rotationIntervalMs: 60 * MIN, publishAheadMs: 5 * MIN, accessTokenTtlMs: 15 * MIN, guardMs: 1 * MIN };
-const key = (kid: string, createdAt: number, activatesAt = createdAt, expiresAt?: number): ScheduledKey => ({ kid, createdAt, activatesAt, expiresAt });
+const key = (kid: string, createdAt: number, activatesAt = createdAt, expiresAt?: number): ScheduledKey => ({
+  kid,
+  createdAt,
+  activatesAt,
+  expiresAt,
+});
 
 describe('key schedule', () => {
   it('a single key signs and is published forever', () => {

@@ -10,7 +10,8 @@ function capture(): { log: ReturnType<typeof createLogger>; lines: Record<string
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -20,7 +21,7 @@ function capture(): { log: ReturnType<typeof createLogger>; lines: Record<string
 describe('the service logger', () => {
   it('redacts secret fields, and the Redis command arguments ioredis attaches to errors', () => {
     const { log, lines } = capture();
-    const redisError = Object.assign(new Error('READONLY You can\'t write against a read only replica.'), {
+    const redisError = Object.assign(new Error("READONLY You can't write against a read only replica."), {
       command: { name: 'evalsha', args: ['sha', 1, 'te:{dA}:rt:digest', 'user-1', '{"ssn":"123"}'] },
     });
     log.warn(
@@ -37,7 +38,10 @@ describe('the service logger', () => {
     for (const secret of ['r-secret', 'i-secret', 'k-secret', 'b-secret', 't-secret', 'a-secret', 'h-secret', 'user-1', 'ssn']) {
       expect(text).not.toContain(secret);
     }
-    expect(lines[0]?.['err']).toMatchObject({ message: expect.stringContaining('READONLY'), command: { name: 'evalsha', args: '[redacted]' } });
+    expect(lines[0]?.['err']).toMatchObject({
+      message: expect.stringContaining('READONLY'),
+      command: { name: 'evalsha', args: '[redacted]' },
+    });
   });
 
   it('adds the correlation id inside a request, and nothing outside', () => {

@@ -17,9 +17,9 @@ describe('otlpTraceSettings', () => {
   });
 
   it('prefers the traces-specific endpoint', () => {
-    expect(
-      otlpTraceSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b:2' }),
-    ).toEqual({ url: 'https://b:2' });
+    expect(otlpTraceSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b:2' })).toEqual({
+      url: 'https://b:2',
+    });
   });
 
   it('is off when the SDK is disabled or the traces exporter is none', () => {
@@ -33,7 +33,9 @@ describe('otlpTraceSettings', () => {
       scheduledDelayMillis: 250,
     });
     for (const bad of ['0', '-5', '1.5', 'soon', '']) {
-      expect(otlpTraceSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'a:1', OTEL_BSP_SCHEDULE_DELAY: bad })).toEqual({ url: 'http://a:1' });
+      expect(otlpTraceSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'a:1', OTEL_BSP_SCHEDULE_DELAY: bad })).toEqual({
+        url: 'http://a:1',
+      });
     }
   });
 });

@@ -4,7 +4,11 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscribeRedisCommandTimings, subscribeRedisSpans, type RedisCommandSample } from '../../../src/observability/redis-diagnostics.js';
+import {
+  subscribeRedisCommandTimings,
+  subscribeRedisSpans,
+  type RedisCommandSample,
+} from '../../../src/observability/redis-diagnostics.js';
 import { ISSUE, ROTATE } from '../../../src/store/redis/scripts.js';
 
 /** What ioredis publishes for one command (node_modules/ioredis/built/Redis.js). */
@@ -15,7 +19,10 @@ const SECRET_ARGS = ['te:{dGVuYW50}:rt:digest-of-a-token', 'user-42', 'caller-id
 function publish(command: string, args: unknown[], outcome: 'ok' | 'error' = 'ok'): Promise<unknown> {
   const message = { command, args, database: 0, serverAddress: '127.0.0.1', serverPort: 6379 };
   return channel
-    .tracePromise(() => (outcome === 'ok' ? Promise.resolve('OK') : Promise.reject(new Error(`WRONGTYPE ${String(args[1])}`))), message)
+    .tracePromise(
+      () => (outcome === 'ok' ? Promise.resolve('OK') : Promise.reject(new Error(`WRONGTYPE ${String(args[1])}`))),
+      message,
+    )
     .catch(() => undefined);
 }
 

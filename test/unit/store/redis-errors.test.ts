@@ -14,7 +14,9 @@ describe('Redis errors that mean "not serving right now" (UNAVAILABLE)', () => {
   });
 
   it('a script or programming error stays unexpected (INTERNAL)', () => {
-    expect(isUnavailableError(new ReplyError('ERR user_script:3: Script attempted to access nonexistent global variable'))).toBe(false);
+    expect(isUnavailableError(new ReplyError('ERR user_script:3: Script attempted to access nonexistent global variable'))).toBe(
+      false,
+    );
     expect(isUnavailableError(new ReplyError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false);
   });
 });

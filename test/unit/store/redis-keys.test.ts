@@ -72,11 +72,14 @@ describe('encodeId', () => {
     expect(encodeId(a)).not.toBe(encodeId(b));
   });
 
-  it.each(TRICKY_IDS.map((id) => [JSON.stringify(id).slice(0, 40), id]))('never contains a separator or brace: %s', (_name, id) => {
-    const encoded = encodeId(id);
-    expect(encoded).not.toMatch(/[:{}]/);
-    expect(encoded).toMatch(/^[A-Za-z0-9_-]*$/);
-  });
+  it.each(TRICKY_IDS.map((id) => [JSON.stringify(id).slice(0, 40), id]))(
+    'never contains a separator or brace: %s',
+    (_name, id) => {
+      const encoded = encodeId(id);
+      expect(encoded).not.toMatch(/[:{}]/);
+      expect(encoded).toMatch(/^[A-Za-z0-9_-]*$/);
+    },
+  );
 
   it('round-trips through base64url', () => {
     for (const id of TRICKY_IDS) expect(Buffer.from(encodeId(id), 'base64url').toString('utf8')).toBe(id);
@@ -84,17 +87,20 @@ describe('encodeId', () => {
 });
 
 describe('TenantKeys', () => {
-  it.each(['tenant-a', 'a{b}c', '{x}', '}{', 'a:b', ':{}:', 'é'])('gives tenant %j one hash tag shared by every key', (tenant) => {
-    const keys = new TenantKeys(tenant);
-    const expectedTag = `{${encodeId(tenant)}}`;
-    for (const key of allKeys(keys)) {
-      expect(hashTags(key)).toEqual([expectedTag]);
-      expect(key.split('{')).toHaveLength(2);
-      expect(key.split('}')).toHaveLength(2);
-      expect(slotPart(key)).toBe(encodeId(tenant));
-      expect(key.startsWith(keys.prefix)).toBe(true);
-    }
-  });
+  it.each(['tenant-a', 'a{b}c', '{x}', '}{', 'a:b', ':{}:', 'é'])(
+    'gives tenant %j one hash tag shared by every key',
+    (tenant) => {
+      const keys = new TenantKeys(tenant);
+      const expectedTag = `{${encodeId(tenant)}}`;
+      for (const key of allKeys(keys)) {
+        expect(hashTags(key)).toEqual([expectedTag]);
+        expect(key.split('{')).toHaveLength(2);
+        expect(key.split('}')).toHaveLength(2);
+        expect(slotPart(key)).toBe(encodeId(tenant));
+        expect(key.startsWith(keys.prefix)).toBe(true);
+      }
+    },
+  );
 
   it('gives different tenants different tags, even when ids look alike', () => {
     const tenants = ['a', 'a:', '{a}', 'a}', 'A'];
@@ -115,7 +121,12 @@ describe('TenantKeys', () => {
 
   it('keeps the user, audience and pair watermarks apart', () => {
     const keys = new TenantKeys('t');
-    const names = [keys.userWatermark('x'), keys.audienceWatermark('x'), keys.userAudienceWatermark('x', 'x'), keys.userAudienceWatermark('x', '')];
+    const names = [
+      keys.userWatermark('x'),
+      keys.audienceWatermark('x'),
+      keys.userAudienceWatermark('x', 'x'),
+      keys.userAudienceWatermark('x', ''),
+    ];
     expect(new Set(names).size).toBe(names.length);
   });
 
@@ -142,7 +153,14 @@ describe('TenantKeys', () => {
 
   it('gives each kind of key a distinct name', () => {
     const keys = new TenantKeys('t');
-    const names = [keys.refreshToken('x'), keys.familyRevoked('x'), keys.sequence(), keys.audit(), keys.signingKeys(), keys.userWatermark('x')];
+    const names = [
+      keys.refreshToken('x'),
+      keys.familyRevoked('x'),
+      keys.sequence(),
+      keys.audit(),
+      keys.signingKeys(),
+      keys.userWatermark('x'),
+    ];
     expect(new Set(names).size).toBe(names.length);
   });
 

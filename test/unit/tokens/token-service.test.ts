@@ -53,7 +53,14 @@ async function makeTenant(id: string, clock: ManualClock, signingKeys: MemorySig
     id,
     'ES256',
     { rotationIntervalMs: 30 * 86_400_000, publishAheadMs: 300_000, accessTokenTtlMs: ACCESS_TTL_MS, guardMs: 60_000 },
-    { store: signingKeys, locks: new MemoryLockStore(clock), clock, log: createLogger('silent'), kek: undefined, lockTtlMs: 30_000 },
+    {
+      store: signingKeys,
+      locks: new MemoryLockStore(clock),
+      clock,
+      log: createLogger('silent'),
+      kek: undefined,
+      lockTtlMs: 30_000,
+    },
   );
   await keys.load();
   return {
@@ -176,7 +183,10 @@ describe('TokenService.issue', () => {
   });
 
   it('answers tenant_not_found for an unknown tenant', async () => {
-    const err = await domainError(f.service.issue({ tenantId: 'nope', subject: 'u', audiences: [], claims: {} }), 'tenant_not_found');
+    const err = await domainError(
+      f.service.issue({ tenantId: 'nope', subject: 'u', audiences: [], claims: {} }),
+      'tenant_not_found',
+    );
     expect(err.message).toBe('tenant nope not found');
     expect(f.calls).toEqual([]);
   });
@@ -378,7 +388,13 @@ describe('TokenService revocation', () => {
     await f.service.revokeToken(TENANT, pair.refreshToken, CALLER);
     const records = await f.memory.recentAudit(TENANT, 10);
     expect(records).toEqual([
-      { callerIdentity: 'svc-admin', tokenRef: tokenRef(pair.refreshToken), target: '', scope: 'token', occurredAt: f.clock.now() },
+      {
+        callerIdentity: 'svc-admin',
+        tokenRef: tokenRef(pair.refreshToken),
+        target: '',
+        scope: 'token',
+        occurredAt: f.clock.now(),
+      },
     ]);
     expect(JSON.stringify(records)).not.toContain(pair.refreshToken);
   });
