@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HealthImplementation } from 'grpc-health-check';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
-import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './config/caller-registry.js';
+import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
 import {
   apiKeyAuthentication,
   clientCertificateAuthentication,
@@ -14,7 +14,7 @@ import { interceptorChain } from './grpc/interceptors/index.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar } from './http/sidecar.js';
-import { loadTenantsFile, type TenantDefinition } from './config/tenants-file.js';
+import { loadTenantsFile, type TenantDefinition } from './tenancy/tenants-file.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { Reconciler } from './jobs/reconciler.js';
 import { joinMetricsAggregation } from './lifecycle/workers.js';

@@ -6,6 +6,7 @@
  */
 import { otlpEndpointUrl } from '../observability/otlp-config.js';
 import * as z from 'zod';
+import { DEFAULT_SIGNING_ALG, describeSigningAlgs, SIGNING_ALGS, type SigningAlg } from '../keys/algorithms.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /** How a variable is described in {@link ENV_VARIABLES} (and in the README table). */
@@ -338,8 +339,6 @@ const KNOWN_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));
 export type TlsMode = 'mtls' | 'disabled';
 /** Which store implementation app.ts builds. */
 export type StoreKind = 'redis' | 'memory';
-/** JWS algorithm of newly generated signing keys. */
-export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 /** pino level names. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -459,7 +458,7 @@ const ADDRESS_FORMS = 'host:port, :port or [ipv6]:port';
 
 const TlsModeSchema = z.enum(['mtls', 'disabled']);
 const StoreSchema = z.enum(['redis', 'memory']);
-const SigningAlgSchema = z.enum(['RS256', 'ES256', 'EdDSA']);
+const SigningAlgSchema = z.enum(SIGNING_ALGS);
 const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 // Go's strconv.ParseBool also takes t/f; kept so upstream values still work.
 const BoolSchema = z.stringbool({
@@ -763,7 +762,7 @@ export function loadConfig(env: Record<string, string | undefined>): {
     durations.refreshTokenTtlMs = refresh;
   }
 
-  const signingAlg = optional('TOKEN_ENGINE_SIGNING_ALG', SigningAlgSchema, 'RS256', "'RS256', 'ES256' or 'EdDSA'");
+  const signingAlg = optional('TOKEN_ENGINE_SIGNING_ALG', SigningAlgSchema, DEFAULT_SIGNING_ALG, describeSigningAlgs("'"));
   const logLevel = optional(
     'TOKEN_ENGINE_LOG_LEVEL',
     z.string().toLowerCase().pipe(LogLevelSchema),

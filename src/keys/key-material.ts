@@ -2,8 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { StoredSigningKey } from '../store/ports.js';
 
-/** Signing algorithms we issue with. */
-export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
+import { isSigningAlg, type SigningAlg } from './algorithms.js';
 
 /** A key ready to sign with: imported once and reused for every token (jose caches per object). */
 export interface SigningKey {
@@ -41,7 +40,8 @@ export async function generateSigningKey(
 
 /** Imports a stored key for signing. Throws when it cannot be unsealed (wrong KEK). */
 export async function openSigningKey(tenantId: string, stored: StoredSigningKey, kek: Buffer | undefined): Promise<SigningKey> {
-  const alg = stored.alg as SigningAlg;
+  const alg = stored.alg;
+  if (!isSigningAlg(alg)) throw new KeyUnsealError(`signing key ${stored.kid} has an unknown algorithm`);
   const jwk = JSON.parse(unsealPrivateKey(stored.sealedPrivateKey, tenantId, stored.kid, kek)) as JWK;
   const privateKey = (await importJWK({ ...jwk, ext: false }, alg)) as CryptoKey;
   const publicJwk: JWK = { kid: stored.kid, kty: jwk.kty, alg, use: 'sig' };

@@ -3,7 +3,8 @@ import type { Clock } from '../clock.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { LockStore, SigningKeyStore, StoredSigningKey } from '../store/ports.js';
-import { generateSigningKey, isStoredInClear, openSigningKey, type SigningAlg, type SigningKey } from './key-material.js';
+import type { SigningAlg } from './algorithms.js';
+import { generateSigningKey, isStoredInClear, openSigningKey, type SigningKey } from './key-material.js';
 import { publishedKeys, removableKeys, rotationDue, signingKey, type KeyPolicy } from './schedule.js';
 
 /** What a key ring needs. */

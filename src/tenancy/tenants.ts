@@ -1,5 +1,5 @@
 import type { KeyRing } from '../keys/key-ring.js';
-import type { SigningAlg } from '../keys/key-material.js';
+import type { SigningAlg } from '../keys/algorithms.js';
 import type { TenantStorePolicy } from '../store/ports.js';
 
 /** One tenant: its issuer, defaults, lifetimes and signing keys. */

@@ -4,7 +4,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseCallerRegistry } from '../../src/config/caller-registry.js';
+import { parseCallerRegistry } from '../../src/access/caller-registry.js';
 import { ENV_VARIABLES, loadConfig } from '../../src/config/config.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,6 +1,6 @@
 import { ServerInterceptingCall, status as Status, type ServerInterceptor } from '@grpc/grpc-js';
 import type { Tracer } from '@opentelemetry/api';
-import type { CallerRegistry } from '../../config/caller-registry.js';
+import type { CallerRegistry } from '../../access/caller-registry.js';
 import { currentRequestContext } from '../../observability/context.js';
 import { ATTR, inSpan, tokenEngineTracer } from '../../observability/tracing.js';
 import { isInfrastructureMethod, reject } from './common.js';

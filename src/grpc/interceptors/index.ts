@@ -1,6 +1,6 @@
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import type { Tracer } from '@opentelemetry/api';
-import type { CallerRegistry } from '../../config/caller-registry.js';
+import type { CallerRegistry } from '../../access/caller-registry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { tokenEngineTracer } from '../../observability/tracing.js';

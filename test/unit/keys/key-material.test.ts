@@ -7,8 +7,8 @@ import {
   openSigningKey,
   sealPrivateKey,
   unsealPrivateKey,
-  type SigningAlg,
 } from '../../../src/keys/key-material.js';
+import type { SigningAlg } from '../../../src/keys/algorithms.js';
 import type { StoredSigningKey } from '../../../src/store/ports.js';
 
 const TENANT = 'tenant-a';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTenantsFile, TenantsFileError } from '../../../src/config/tenants-file.js';
+import { parseTenantsFile, TenantsFileError } from '../../../src/tenancy/tenants-file.js';
 
 const problems = (text: string): readonly string[] => {
   try {

@@ -14,8 +14,9 @@
  * ```
  */
 import * as z from 'zod';
-import { parseDuration } from './duration.js';
-import { ConfigFileError, formatIssue, parseYaml, readConfigFile } from './yaml-file.js';
+import { describeSigningAlgs, SIGNING_ALGS, type SigningAlg } from '../keys/algorithms.js';
+import { parseDuration } from '../config/duration.js';
+import { ConfigFileError, formatIssue, parseYaml, readConfigFile } from '../config/yaml-file.js';
 
 /** One tenant as the file describes it (durations in ms, optional fields undefined). */
 export interface TenantDefinition {
@@ -24,7 +25,7 @@ export interface TenantDefinition {
   readonly audience: string;
   readonly accessTokenTtlMs?: number | undefined;
   readonly refreshTokenTtlMs?: number | undefined;
-  readonly signingAlg?: 'RS256' | 'ES256' | 'EdDSA' | undefined;
+  readonly signingAlg?: SigningAlg | undefined;
 }
 
 export class TenantsFileError extends ConfigFileError {
@@ -43,7 +44,7 @@ const tenantSchema = z.strictObject({
   audience: nonBlank,
   access_token_ttl: duration,
   refresh_token_ttl: duration,
-  signing_alg: z.enum(['RS256', 'ES256', 'EdDSA'], { error: 'must be RS256, ES256 or EdDSA' }).optional(),
+  signing_alg: z.enum(SIGNING_ALGS, { error: `must be ${describeSigningAlgs()}` }).optional(),
 });
 
 const fileSchema = z.strictObject({

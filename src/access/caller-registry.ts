@@ -5,7 +5,7 @@
  * error, because a misspelt `permitted_tenants` would otherwise silently deny a caller.
  */
 import * as z from 'zod';
-import { ConfigFileError, formatIssue, formatPath, parseYaml, readConfigFile } from './yaml-file.js';
+import { ConfigFileError, formatIssue, formatPath, parseYaml, readConfigFile } from '../config/yaml-file.js';
 
 /** Answers whether a caller may act on a tenant. */
 export interface CallerRegistry {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALLOW_ALL, CallerRegistryError, loadCallerRegistry, parseCallerRegistry } from '../../../src/config/caller-registry.js';
+import { ALLOW_ALL, CallerRegistryError, loadCallerRegistry, parseCallerRegistry } from '../../../src/access/caller-registry.js';
 
 const EXAMPLE = `version: 1
 callers:
