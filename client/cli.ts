@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { createClient, type ClientOptions, type TokenEngineClient } from './client.js';
 import { TokenEngineError } from './errors.js';
+import { isRpcName, RPC_NAMES } from './methods.js';
 import type { TokenPair } from './types.js';
 
 /** Environment variable read for the API key when `--api-key` is absent. */
@@ -17,33 +18,6 @@ export const DEFAULT_ADDRESS = '127.0.0.1:9090';
 export const DEFAULT_HTTP = 'http://127.0.0.1:8080';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-export const USAGE = `Usage: token-engine-cli [global flags] <command> [flags]
-
-Commands:
-  issue --sub S --tenant T [--aud A]... [--claim k=v]... [--idempotency-key K]
-  refresh --token R --tenant T [--claim k=v]... [--idempotency-key K]
-  revoke token --token R --tenant T
-  revoke user --user U --tenant T
-  revoke audience --aud A --tenant T
-  revoke user-audience --user U --aud A --tenant T
-  jwks [--tenant T]            GET the JWKS (default tenant without --tenant)
-  health                       gRPC health Check and GET /healthz/ready
-
-Global flags:
-  --address HOST:PORT          gRPC address (default ${DEFAULT_ADDRESS})
-  --http URL                   HTTP base URL (default ${DEFAULT_HTTP})
-  --api-key KEY                API key (default: $${API_KEY_ENV})
-  --cert FILE --key FILE --ca FILE [--server-name NAME]
-                               mTLS with a client certificate instead of an API key
-  --deadline MS                deadline of each call (default 5000)
-  --correlation-id ID          sent as x-correlation-id
-  --json                       print JSON
-  -h, --help                   this text
-
-A refresh token may start with "-": pass it as --token=<value>.
-Exit codes: 0 ok, 1 the service answered with an error, 2 usage error.
-`;
 
 const OPTIONS = {
   address: { type: 'string' },
@@ -64,11 +38,25 @@ const OPTIONS = {
   'idempotency-key': { type: 'string' },
   token: { type: 'string' },
   user: { type: 'string' },
+  data: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type FlagName = keyof typeof OPTIONS;
 
-const GLOBAL_FLAGS = [
+/** How a command's flag is written in the usage text. */
+const METAVAR: Partial<Record<FlagName, string>> = {
+  sub: 'S',
+  tenant: 'T',
+  aud: 'A',
+  claim: 'k=v',
+  'idempotency-key': 'K',
+  token: 'R',
+  user: 'U',
+  data: 'JSON',
+};
+
+const GLOBAL_FLAGS: readonly FlagName[] = [
   'address',
   'http',
   'api-key',
@@ -82,17 +70,132 @@ const GLOBAL_FLAGS = [
   'help',
 ];
 
-/** Per command: the flags it takes (besides the global ones) and those it requires. */
-const COMMANDS: Record<string, { readonly allowed: readonly string[]; readonly required: readonly string[] }> = {
-  issue: { allowed: ['sub', 'tenant', 'aud', 'claim', 'idempotency-key'], required: ['sub', 'tenant'] },
-  refresh: { allowed: ['token', 'tenant', 'claim', 'idempotency-key'], required: ['token', 'tenant'] },
-  'revoke token': { allowed: ['token', 'tenant'], required: ['token', 'tenant'] },
-  'revoke user': { allowed: ['user', 'tenant'], required: ['user', 'tenant'] },
-  'revoke audience': { allowed: ['aud', 'tenant'], required: ['aud', 'tenant'] },
-  'revoke user-audience': { allowed: ['user', 'aud', 'tenant'], required: ['user', 'aud', 'tenant'] },
-  jwks: { allowed: ['tenant'], required: [] },
-  health: { allowed: [], required: [] },
-};
+/** What a command runs with. */
+interface CommandContext {
+  readonly flags: Flags;
+  readonly io: CliIo;
+  /** Positional arguments after the command name. */
+  readonly args: readonly string[];
+}
+
+/** One command of the CLI: its flags, its usage line, and what it does. */
+interface Command {
+  readonly name: string;
+  /** Flags it takes besides the global ones, in usage order. */
+  readonly allowed: readonly FlagName[];
+  readonly required: readonly FlagName[];
+  /** Positional arguments, as written in the usage text. */
+  readonly positionals?: string;
+  readonly about?: string;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** The commands, in usage order: the one place a command is declared. */
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'issue',
+    allowed: ['sub', 'tenant', 'aud', 'claim', 'idempotency-key'],
+    required: ['sub', 'tenant'],
+    run: ({ flags, io }) =>
+      withClient(flags, io, async (client, options) => {
+        const customClaims = claims(flags.claim);
+        const pair = await client.issueToken(
+          {
+            tenantId: flags.tenant ?? '',
+            sub: flags.sub ?? '',
+            ...(flags.aud ? { audiences: flags.aud } : {}),
+            ...(customClaims ? { claims: customClaims } : {}),
+          },
+          idempotent(flags, options),
+        );
+        printPair(pair, flags, io);
+      }),
+  },
+  {
+    name: 'refresh',
+    allowed: ['token', 'tenant', 'claim', 'idempotency-key'],
+    required: ['token', 'tenant'],
+    run: ({ flags, io }) =>
+      withClient(flags, io, async (client, options) => {
+        const customClaims = claims(flags.claim);
+        const pair = await client.refreshToken(
+          { tenantId: flags.tenant ?? '', refreshToken: flags.token ?? '', ...(customClaims ? { claims: customClaims } : {}) },
+          idempotent(flags, options),
+        );
+        printPair(pair, flags, io);
+      }),
+  },
+  revocation('revoke token', ['token', 'tenant'], (client, flags, options) =>
+    client.revokeToken({ tenantId: flags.tenant ?? '', refreshToken: flags.token ?? '' }, options),
+  ),
+  revocation('revoke user', ['user', 'tenant'], (client, flags, options) =>
+    client.revokeAllUserTokens({ tenantId: flags.tenant ?? '', userId: flags.user ?? '' }, options),
+  ),
+  revocation('revoke audience', ['aud', 'tenant'], (client, flags, options) =>
+    client.revokeAllForAudience({ tenantId: flags.tenant ?? '', audience: oneAudience('revoke audience', flags) }, options),
+  ),
+  revocation('revoke user-audience', ['user', 'aud', 'tenant'], (client, flags, options) =>
+    client.revokeAllForUserAndAudience(
+      { tenantId: flags.tenant ?? '', userId: flags.user ?? '', audience: oneAudience('revoke user-audience', flags) },
+      options,
+    ),
+  ),
+  {
+    name: 'call',
+    positionals: '<Method>',
+    allowed: ['data', 'idempotency-key'],
+    required: [],
+    about: `any RPC by its proto name (${RPC_NAMES.join(', ')}); --data is the request as proto JSON (snake_case)`,
+    run: ({ flags, io, args }) => callAny(flags, io, args),
+  },
+  {
+    name: 'jwks',
+    allowed: ['tenant'],
+    required: [],
+    about: 'GET the JWKS (default tenant without --tenant)',
+    run: ({ flags, io }) => jwks(flags, io),
+  },
+  {
+    name: 'health',
+    allowed: [],
+    required: [],
+    about: 'gRPC health Check and GET /healthz/ready',
+    run: ({ flags, io }) => health(flags, io),
+  },
+];
+
+/** A command's usage line, from its flags. */
+function synopsis(command: Command): string {
+  const flag = (name: FlagName): string => {
+    const metavar = METAVAR[name];
+    const text = metavar === undefined ? `--${name}` : `--${name} ${metavar}`;
+    if (command.required.includes(name)) return text;
+    return OPTIONS[name].type === 'string' && 'multiple' in OPTIONS[name] ? `[${text}]...` : `[${text}]`;
+  };
+  const line = [command.name, command.positionals, ...command.allowed.map(flag)].filter(Boolean).join(' ');
+  if (command.about === undefined) return `  ${line}`;
+  return line.length <= 28 ? `  ${line.padEnd(28)} ${command.about}` : `  ${line}\n  ${' '.repeat(28)} ${command.about}`;
+}
+
+export const USAGE = `Usage: token-engine-cli [global flags] <command> [flags]
+
+Commands:
+${COMMANDS.map(synopsis).join('\n')}
+
+Global flags:
+  --address HOST:PORT          gRPC address (default ${DEFAULT_ADDRESS})
+  --http URL                   HTTP base URL (default ${DEFAULT_HTTP})
+  --api-key KEY                API key (default: $${API_KEY_ENV})
+  --cert FILE --key FILE --ca FILE [--server-name NAME]
+                               mTLS with a client certificate instead of an API key
+  --deadline MS                deadline of each call (default 5000)
+  --correlation-id ID          sent as x-correlation-id
+  --json                       print JSON
+  -h, --help                   this text
+
+A refresh token may start with "-": pass it as --token=<value>.
+Exit codes: 0 ok, 1 the service answered with an error, 2 usage error.
+`;
 
 /** A wrong command line: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {
@@ -114,21 +217,19 @@ const processIo: CliIo = {
 
 /** Runs one command line (without `node` and the script) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  let parsed: { flags: Flags; command: string };
+  let parsed: { flags: Flags; command: Command | undefined; args: string[] };
   try {
     parsed = parseCommandLine(argv);
   } catch (err) {
     return usageFailure(io, err);
   }
-  const { flags, command } = parsed;
-  if (flags.help) {
+  const { flags, command, args } = parsed;
+  if (flags.help || command === undefined) {
     io.stdout(USAGE);
     return EXIT.ok;
   }
   try {
-    if (command === 'jwks') return await jwks(flags, io);
-    if (command === 'health') return await health(flags, io);
-    return await rpc(command, flags, io);
+    return await command.run({ flags, io, args });
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(io, err);
     if (err instanceof TokenEngineError) {
@@ -145,7 +246,17 @@ function usageFailure(io: CliIo, err: unknown): number {
   return EXIT.usage;
 }
 
-function parseCommandLine(argv: readonly string[]): { flags: Flags; command: string } {
+/** Command names of one or two words (`revoke user`); the longest name that matches wins. */
+function findCommand(positionals: readonly string[]): { command: Command; args: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = positionals.slice(0, words).join(' ');
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command) return { command, args: positionals.slice(words) };
+  }
+  return undefined;
+}
+
+function parseCommandLine(argv: readonly string[]): { flags: Flags; command: Command | undefined; args: string[] } {
   let result: { values: Flags; positionals: string[] };
   try {
     result = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -154,28 +265,28 @@ function parseCommandLine(argv: readonly string[]): { flags: Flags; command: str
     throw new UsageError((err as Error).message);
   }
   const { values: flags, positionals } = result;
-  if (flags.help) return { flags, command: '' };
-  const [first, second, ...rest] = positionals;
+  if (flags.help) return { flags, command: undefined, args: [] };
+  const [first] = positionals;
   if (first === undefined) throw new UsageError('missing command');
-  const command = first === 'revoke' ? `revoke ${second ?? ''}`.trim() : first;
-  const extra = first === 'revoke' ? rest : positionals.slice(1);
-  const spec = COMMANDS[command];
-  if (!spec) {
-    throw new UsageError(
-      first === 'revoke' ? 'revoke needs one of: token, user, audience, user-audience' : `unknown command "${first}"`,
-    );
+  const found = findCommand(positionals);
+  if (!found) {
+    const family = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.slice(first.length + 1));
+    throw new UsageError(family.length > 0 ? `${first} needs one of: ${family.join(', ')}` : `unknown command "${first}"`);
   }
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  for (const name of Object.keys(flags)) {
-    if (!GLOBAL_FLAGS.includes(name) && !spec.allowed.includes(name)) throw new UsageError(`${command} does not take --${name}`);
-  }
-  for (const name of spec.required) {
-    const value = flags[name as keyof Flags];
-    if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
-      throw new UsageError(`${command} needs --${name}`);
+  const { command, args } = found;
+  if (command.positionals === undefined && args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
+  for (const name of Object.keys(flags) as FlagName[]) {
+    if (!GLOBAL_FLAGS.includes(name) && !command.allowed.includes(name)) {
+      throw new UsageError(`${command.name} does not take --${name}`);
     }
   }
-  return { flags, command };
+  for (const name of command.required) {
+    const value = flags[name];
+    if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
+      throw new UsageError(`${command.name} needs --${name}`);
+    }
+  }
+  return { flags, command, args };
 }
 
 /** mTLS when any of --cert/--key/--ca is given (all three then), else the API key. */
@@ -232,69 +343,68 @@ function claims(list: readonly string[] | undefined): Record<string, string> | u
   return out;
 }
 
-async function rpc(command: string, flags: Flags, io: CliIo): Promise<number> {
+type CallOptionsOf = { correlationId?: string };
+
+/** Runs `fn` with a client (credentials required) and the per-call options; exit 0 when it returns. */
+async function withClient(
+  flags: Flags,
+  io: CliIo,
+  fn: (client: TokenEngineClient, options: CallOptionsOf) => Promise<void>,
+): Promise<number> {
   const client = createClient(clientOptions(flags, io.env, true));
   try {
-    const common = flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] };
-    const idempotent = {
-      ...common,
-      ...(flags['idempotency-key'] === undefined ? {} : { idempotencyKey: flags['idempotency-key'] }),
-    };
-    const tenantId = flags.tenant ?? '';
-    const customClaims = claims(flags.claim);
-    switch (command) {
-      case 'issue': {
-        const pair = await client.issueToken(
-          {
-            tenantId,
-            sub: flags.sub ?? '',
-            ...(flags.aud ? { audiences: flags.aud } : {}),
-            ...(customClaims ? { claims: customClaims } : {}),
-          },
-          idempotent,
-        );
-        printPair(pair, flags, io);
-        return EXIT.ok;
-      }
-      case 'refresh': {
-        const pair = await client.refreshToken(
-          { tenantId, refreshToken: flags.token ?? '', ...(customClaims ? { claims: customClaims } : {}) },
-          idempotent,
-        );
-        printPair(pair, flags, io);
-        return EXIT.ok;
-      }
-      default:
-        await revoke(client, command, flags, common);
-        io.stdout(flags.json ? `${JSON.stringify({ ok: true })}\n` : 'revoked\n');
-        return EXIT.ok;
-    }
+    await fn(client, flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] });
+    return EXIT.ok;
   } finally {
     client.close();
   }
 }
 
-async function revoke(
-  client: TokenEngineClient,
-  command: string,
-  flags: Flags,
-  options: { correlationId?: string },
-): Promise<void> {
-  const tenantId = flags.tenant ?? '';
-  const audience = flags.aud?.[0] ?? '';
+function idempotent(flags: Flags, options: CallOptionsOf): CallOptionsOf & { idempotencyKey?: string } {
+  return { ...options, ...(flags['idempotency-key'] === undefined ? {} : { idempotencyKey: flags['idempotency-key'] }) };
+}
+
+/** A revocation command: every flag required; prints `revoked`. */
+function revocation(
+  name: string,
+  flags: readonly FlagName[],
+  revoke: (client: TokenEngineClient, flags: Flags, options: CallOptionsOf) => Promise<void>,
+): Command {
+  return {
+    name,
+    allowed: flags,
+    required: flags,
+    run: ({ flags: given, io }) =>
+      withClient(given, io, async (client, options) => {
+        await revoke(client, given, options);
+        io.stdout(given.json ? `${JSON.stringify({ ok: true })}\n` : 'revoked\n');
+      }),
+  };
+}
+
+function oneAudience(command: string, flags: Flags): string {
   if ((flags.aud?.length ?? 0) > 1) throw new UsageError(`${command} takes one --aud`);
-  switch (command) {
-    case 'revoke token':
-      return client.revokeToken({ tenantId, refreshToken: flags.token ?? '' }, options);
-    case 'revoke user':
-      return client.revokeAllUserTokens({ tenantId, userId: flags.user ?? '' }, options);
-    case 'revoke audience':
-      return client.revokeAllForAudience({ tenantId, audience }, options);
-    case 'revoke user-audience':
-      return client.revokeAllForUserAndAudience({ tenantId, userId: flags.user ?? '', audience }, options);
-    default:
-      throw new UsageError(`unknown command "${command}"`);
+  return flags.aud?.[0] ?? '';
+}
+
+/** `call <Method> [--data JSON]`: any RPC of the service by its proto name; prints the response as JSON. */
+async function callAny(flags: Flags, io: CliIo, args: readonly string[]): Promise<number> {
+  const [method, ...extra] = args;
+  if (method === undefined) throw new UsageError(`call needs a method: ${RPC_NAMES.join(', ')}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (!isRpcName(method)) throw new UsageError(`unknown method "${method}"; one of: ${RPC_NAMES.join(', ')}`);
+  let request: unknown;
+  try {
+    request = JSON.parse(flags.data ?? '{}');
+  } catch {
+    throw new UsageError('--data must be a JSON object');
   }
+  if (request === null || typeof request !== 'object' || Array.isArray(request))
+    throw new UsageError('--data must be a JSON object');
+  return withClient(flags, io, async (client, options) => {
+    const response = await client.invoke(method, request as never, idempotent(flags, options));
+    io.stdout(`${JSON.stringify(response)}\n`);
+  });
 }
 
 function printPair(pair: TokenPair, flags: Flags, io: CliIo): void {

@@ -15,9 +15,9 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { service as healthServiceDefinition } from 'grpc-health-check';
-import type { TokenEngineClient as WireClient } from '../src/generated/token/v1/TokenEngine.js';
-import type { RevokeTokenResponse__Output as WireRevokeResponse } from '../src/generated/token/v1/RevokeTokenResponse.js';
+import type { TokenEngineDefinition, TokenEngineClient as WireClient } from '../src/generated/token/v1/TokenEngine.js';
 import { TokenEngineError } from './errors.js';
+import type { RpcName, WireRequest, WireResponse } from './methods.js';
 import { loadClientProto } from './proto.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';
 import {
@@ -35,13 +35,6 @@ import {
   type RevokeUserAndAudienceRequest,
   type RevokeUserRequest,
   type TokenPair,
-  type WireIssueTokenRequest,
-  type WireRefreshTokenRequest,
-  type WireRevokeAudienceRequest,
-  type WireRevokeTokenRequest,
-  type WireRevokeUserAndAudienceRequest,
-  type WireRevokeUserRequest,
-  type WireTokenPair,
 } from './types.js';
 
 /** Deadline of a call when neither the client nor the call names one. */
@@ -131,6 +124,11 @@ export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNK
 
 /** A typed token-engine client; every RPC is a promise that rejects with {@link TokenEngineError}. */
 export interface TokenEngineClient {
+  /**
+   * Any unary method by its proto name, with the wire messages (snake_case): every method
+   * of the service, including those without a typed method here.
+   */
+  invoke<M extends RpcName>(method: M, request: WireRequest<M>, options?: IdempotentCallOptions): Promise<WireResponse<M>>;
   issueToken(request: IssueTokenRequest, options?: IdempotentCallOptions): Promise<TokenPair>;
   refreshToken(request: RefreshTokenRequest, options?: IdempotentCallOptions): Promise<TokenPair>;
   revokeToken(request: RevokeTokenRequest, options?: CallOptions): Promise<void>;
@@ -143,32 +141,8 @@ export interface TokenEngineClient {
   close(): void;
 }
 
-type Invoke<Req, Res> = (
-  stub: WireClient,
-  request: Req,
-  metadata: Metadata,
-  options: GrpcCallOptions,
-  callback: requestCallback<Res>,
-) => ClientUnaryCall;
-
-/** Each RPC through the generated client type, so request and response types are checked. */
-const RPC = {
-  IssueToken: ((s, r, m, o, cb) => s.IssueToken(r, m, o, cb)) as Invoke<WireIssueTokenRequest, WireTokenPair>,
-  RefreshToken: ((s, r, m, o, cb) => s.RefreshToken(r, m, o, cb)) as Invoke<WireRefreshTokenRequest, WireTokenPair>,
-  RevokeToken: ((s, r, m, o, cb) => s.RevokeToken(r, m, o, cb)) as Invoke<WireRevokeTokenRequest, WireRevokeResponse>,
-  RevokeAllForAudience: ((s, r, m, o, cb) => s.RevokeAllForAudience(r, m, o, cb)) as Invoke<
-    WireRevokeAudienceRequest,
-    WireRevokeResponse
-  >,
-  RevokeAllUserTokens: ((s, r, m, o, cb) => s.RevokeAllUserTokens(r, m, o, cb)) as Invoke<
-    WireRevokeUserRequest,
-    WireRevokeResponse
-  >,
-  RevokeAllForUserAndAudience: ((s, r, m, o, cb) => s.RevokeAllForUserAndAudience(r, m, o, cb)) as Invoke<
-    WireRevokeUserAndAudienceRequest,
-    WireRevokeResponse
-  >,
-} as const;
+/** Starts one attempt of a unary call on the channel. */
+type Start<Res> = (metadata: Metadata, options: GrpcCallOptions, callback: requestCallback<Res>) => ClientUnaryCall;
 
 type HealthStub = Client & {
   Check(
@@ -194,6 +168,7 @@ export function createClient(options: ClientOptions): TokenEngineClient {
 
 class GrpcTokenEngineClient implements TokenEngineClient {
   private readonly stub: WireClient;
+  private readonly definition: TokenEngineDefinition;
   private readonly health: HealthStub;
   private readonly apiKey: string | undefined;
   private readonly deadlineMs: number;
@@ -218,45 +193,57 @@ class GrpcTokenEngineClient implements TokenEngineClient {
     const { channelCredentials, channelOptions } = transport(options);
     const { token } = loadClientProto();
     this.stub = new token.v1.TokenEngine(options.address, channelCredentials, { ...channelOptions, ...options.channelOptions });
+    this.definition = token.v1.TokenEngine.service;
     // Health shares the channel: one connection, one close.
     this.health = new HealthClient(options.address, channelCredentials, {
       channelOverride: this.stub.getChannel(),
     }) as unknown as HealthStub;
   }
 
+  invoke<M extends RpcName>(method: M, request: WireRequest<M>, options: IdempotentCallOptions = {}): Promise<WireResponse<M>> {
+    const definition = this.definition[method];
+    if (definition === undefined || definition.responseStream) throw new TypeError(`${String(method)} is not a unary method`);
+    const start: Start<WireResponse<M>> = (metadata, callOptions, callback) =>
+      this.stub.makeUnaryRequest(
+        definition.path,
+        definition.requestSerialize,
+        definition.responseDeserialize as (bytes: Buffer) => WireResponse<M>,
+        request,
+        metadata,
+        callOptions,
+        callback,
+      );
+    return this.call(method, start, options);
+  }
+
   async issueToken(request: IssueTokenRequest, options: IdempotentCallOptions = {}): Promise<TokenPair> {
-    return fromWireTokenPair(await this.call('IssueToken', RPC.IssueToken, toWireIssue(request), options));
+    return fromWireTokenPair(await this.invoke('IssueToken', toWireIssue(request), options));
   }
 
   async refreshToken(request: RefreshTokenRequest, options: IdempotentCallOptions = {}): Promise<TokenPair> {
-    return fromWireTokenPair(await this.call('RefreshToken', RPC.RefreshToken, toWireRefresh(request), options));
+    return fromWireTokenPair(await this.invoke('RefreshToken', toWireRefresh(request), options));
   }
 
   async revokeToken(request: RevokeTokenRequest, options: CallOptions = {}): Promise<void> {
-    await this.call('RevokeToken', RPC.RevokeToken, toWireRevokeToken(request), options);
+    await this.invoke('RevokeToken', toWireRevokeToken(request), options);
   }
 
   async revokeAllForAudience(request: RevokeAudienceRequest, options: CallOptions = {}): Promise<void> {
-    await this.call('RevokeAllForAudience', RPC.RevokeAllForAudience, toWireRevokeAudience(request), options);
+    await this.invoke('RevokeAllForAudience', toWireRevokeAudience(request), options);
   }
 
   async revokeAllUserTokens(request: RevokeUserRequest, options: CallOptions = {}): Promise<void> {
-    await this.call('RevokeAllUserTokens', RPC.RevokeAllUserTokens, toWireRevokeUser(request), options);
+    await this.invoke('RevokeAllUserTokens', toWireRevokeUser(request), options);
   }
 
   async revokeAllForUserAndAudience(request: RevokeUserAndAudienceRequest, options: CallOptions = {}): Promise<void> {
-    await this.call(
-      'RevokeAllForUserAndAudience',
-      RPC.RevokeAllForUserAndAudience,
-      toWireRevokeUserAndAudience(request),
-      options,
-    );
+    await this.invoke('RevokeAllForUserAndAudience', toWireRevokeUserAndAudience(request), options);
   }
 
   async checkHealth(service = '', options: CallOptions = {}): Promise<ServingStatus> {
-    const health = this.health;
-    const invoke: Invoke<{ service: string }, { status: ServingStatus }> = (_stub, r, m, o, cb) => health.Check(r, m, o, cb);
-    const response = await this.call('Check', invoke, { service }, options, { withCredentials: false });
+    const start: Start<{ status: ServingStatus }> = (metadata, callOptions, callback) =>
+      this.health.Check({ service }, metadata, callOptions, callback);
+    const response = await this.call('Check', start, options, { withCredentials: false });
     return response.status;
   }
 
@@ -267,10 +254,9 @@ class GrpcTokenEngineClient implements TokenEngineClient {
   }
 
   /** One logical call: attempts until success, a non-retryable error, the attempt bound or the deadline. */
-  private async call<Req, Res>(
+  private async call<Res>(
     method: string,
-    invoke: Invoke<Req, Res>,
-    request: Req,
+    start: Start<Res>,
     options: IdempotentCallOptions,
     { withCredentials = true } = {},
   ): Promise<Res> {
@@ -285,7 +271,7 @@ class GrpcTokenEngineClient implements TokenEngineClient {
 
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.attempt(method, invoke, request, metadata.clone(), { deadline, attempt, correlationId, options });
+        return await this.attempt(method, start, metadata.clone(), { deadline, attempt, correlationId, options });
       } catch (err) {
         if (!(err instanceof TokenEngineError)) throw err;
         if (attempt >= this.policy.maxAttempts || !isRetryable(method, idempotencyKey !== undefined, err.code)) throw err;
@@ -305,17 +291,16 @@ class GrpcTokenEngineClient implements TokenEngineClient {
     }
   }
 
-  private attempt<Req, Res>(
+  private attempt<Res>(
     method: string,
-    invoke: Invoke<Req, Res>,
-    request: Req,
+    start: Start<Res>,
     metadata: Metadata,
     ctx: { deadline: number; attempt: number; correlationId: string; options: CallOptions },
   ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       let headers: Metadata | undefined;
       const signal = ctx.options.signal;
-      const call = invoke(this.stub, request, metadata, { deadline: new Date(ctx.deadline) }, (err, response) => {
+      const call = start(metadata, { deadline: new Date(ctx.deadline) }, (err, response) => {
         signal?.removeEventListener('abort', cancel);
         if (err || response === undefined) {
           const failure: Partial<ServiceError> & Error =

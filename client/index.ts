@@ -18,7 +18,8 @@ export {
   type TokenEngineClient,
 } from './client.js';
 export { codeName, isTokenEngineError, Status, TokenEngineError } from './errors.js';
-export { DEFAULT_RETRY_POLICY, IDEMPOTENT_METHODS, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';
+export { IDEMPOTENT_METHODS, RPC_NAMES, type RpcName, type WireRequest, type WireResponse } from './methods.js';
+export { DEFAULT_RETRY_POLICY, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';
 export type {
   Claims,
   IssueTokenRequest,

@@ -1,5 +1,6 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { TokenEngineError } from './errors.js';
+import { IDEMPOTENT_METHODS } from './methods.js';
 
 /** Bounded retries with exponential backoff and jitter. */
 export interface RetryPolicy {
@@ -22,19 +23,6 @@ export interface RetryEvent {
   readonly delayMs: number;
   readonly error: TokenEngineError;
 }
-
-/**
- * Revocations are idempotent by nature (revoking twice revokes once), so they are always
- * safe to repeat. Issue and refresh are not: a repeated IssueToken mints a second pair and
- * a repeated RefreshToken trips reuse detection — unless an idempotency key makes the
- * server replay the first answer.
- */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
-  'RevokeToken',
-  'RevokeAllForAudience',
-  'RevokeAllUserTokens',
-  'RevokeAllForUserAndAudience',
-]);
 
 /**
  * Only UNAVAILABLE is retried: it means the request did not take effect (transport down,

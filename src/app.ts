@@ -1,31 +1,33 @@
-import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import { type Server, ServerCredentials } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
-import type { HealthImplementation } from 'grpc-health-check';
-import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config/config.js';
-import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
 import {
   apiKeyAuthentication,
   clientCertificateAuthentication,
   StaticKeyAuthenticator,
   type Authenticate,
-} from './grpc/interceptors/authentication.js';
+} from './access/authenticate.js';
+import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config/config.js';
+import { HEALTH_PROTO, HEALTH_RPCS, HealthStatus } from './grpc/health.js';
 import { interceptorChain } from './grpc/interceptors/index.js';
+import { loadTokenEngineProto } from './grpc/proto.js';
+import { bind } from './grpc/rpc.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar } from './http/sidecar.js';
-import { loadTenantsFile, type TenantDefinition } from './tenancy/tenants-file.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { Reconciler } from './jobs/reconciler.js';
 import { joinMetricsAggregation } from './lifecycle/workers.js';
-import { KeyRing } from './keys/key-ring.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, observeRedisCommands, type Metrics } from './observability/metrics.js';
 import { createMemoryStores } from './store/memory/index.js';
 import type { Stores } from './store/ports.js';
 import { connectWithRetry, createRedisClient } from './store/redis/client.js';
 import { createRedisStores } from './store/redis/index.js';
-import { TenantRegistry, type Tenant } from './tenancy/tenants.js';
+import { buildTenant, Tenancy, tenantDefinitions, tenantSettings } from './tenancy/tenancy.js';
+import { TenantRegistry } from './tenancy/tenants.js';
+import { TOKEN_RPCS } from './tokens/rpcs.js';
 import { TokenService } from './tokens/token-service.js';
 
 /** Redis is retried this long at start before the process gives up (spec §11). */
@@ -73,8 +75,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const log = overrides.log ?? createLogger(config.logLevel);
   const metrics = createMetrics();
 
-  // Credentials and the caller registry are read before anything connects: a bad file
-  // stops the start with a clear message.
+  // Credentials, the caller registry and the tenants file are read before anything
+  // connects: a bad file stops the start with a clear message.
   const transport = await transportSecurity(config);
   const callers = await callerRegistry(config, log);
   const definitions = await tenantDefinitions(config);
@@ -85,13 +87,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       metrics.tenantRegistryOperations.inc({ operation });
       metrics.activeTenants.set(registered);
     });
-    const makeTenant = (definition: TenantDefinition): Tenant =>
-      buildTenant(config, definition, { store: stores.signingKeys, locks: stores.locks, clock, log, metrics });
-    for (const definition of definitions) {
-      const tenant = makeTenant(definition);
-      await tenant.keys.load();
-      tenants.add(tenant);
-    }
+    const settings = tenantSettings(config);
+    const tenancy = new Tenancy(
+      tenants,
+      config,
+      (definition) =>
+        buildTenant(definition, settings, {
+          signingKeys: stores.signingKeys,
+          locks: stores.locks,
+          clock,
+          log,
+          onRotated: (tenantId, reason) => metrics.keyRotations.inc({ tenant_id: tenantId, reason }),
+        }),
+      log,
+    );
+    await tenancy.load(definitions);
     const defaultTenantId = config.issuer;
     const keyMaintenance = new KeyMaintenance(tenants, log, () => clock.now());
     const reconciler = new Reconciler({
@@ -105,8 +115,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     });
 
     const tokens = new TokenService({ tenants, store: stores.tokens, clock, log, metrics });
-    const { server, health } = createGrpcServer({
-      interceptors: interceptorChain({
+    const health = new HealthStatus([SERVICE_NAME]);
+    const server = createGrpcServer({
+      steps: interceptorChain({
         metrics,
         log,
         authenticate: transport.authenticate,
@@ -115,7 +126,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         lockTtlMs: config.lockTtlMs,
         idempotencyTtlMs: config.idempotencyTtlMs,
       }),
-      service: tokens,
+      // Every method served: one descriptor list per feature, each bound to its service.
+      rpcs: [...bind(tokens, TOKEN_RPCS), ...bind(health, HEALTH_RPCS)],
+      packageDefinition: loadTokenEngineProto([HEALTH_PROTO]).packageDefinition,
       log,
       reflection: config.grpcReflection,
       maxConnectionAgeMs: config.maxConnectionAgeMs,
@@ -167,23 +180,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         if (!tenant) throw new Error(`tenant ${tenantId} not found`);
         return tenant.keys.rotateNow(retireOthers);
       },
-      reloadTenants: async () => {
-        const wanted = await tenantDefinitions(config);
-        const wantedIds = new Set(wanted.map((d) => d.id));
-        for (const definition of wanted) {
-          if (tenants.get(definition.id)) continue;
-          const tenant = makeTenant(definition);
-          await tenant.keys.load();
-          tenants.add(tenant);
-          log.info({ tenant_id: definition.id }, 'tenant added');
-        }
-        for (const tenant of tenants.all()) {
-          if (wantedIds.has(tenant.id)) continue;
-          tenants.drain(tenant.id);
-          tenants.remove(tenant.id);
-          log.info({ tenant_id: tenant.id }, 'tenant removed');
-        }
-      },
+      reloadTenants: () => tenancy.reload(),
       start: async () => {
         stopRedisLatency ??= observeRedisCommands(metrics);
         const ports = await startServers(config, server, transport.credentials, health, sidecar, log);
@@ -230,7 +227,7 @@ async function transportSecurity(config: Config): Promise<{ credentials: ServerC
   if (config.tlsMode === 'mtls' && config.tls) {
     return {
       credentials: await loadServerTlsCredentials(config.tls),
-      authenticate: clientCertificateAuthentication((call) => peerCommonName(call.getAuthContext())),
+      authenticate: clientCertificateAuthentication(peerCommonName),
     };
   }
   return {
@@ -262,63 +259,11 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
   return createRedisStores(redis, () => clock.now());
 }
 
-/** The default tenant and those of TOKEN_ENGINE_TENANTS_PATH; the same checks at start and on reload. */
-async function tenantDefinitions(config: Config): Promise<TenantDefinition[]> {
-  const definitions = [defaultDefinition(config), ...(config.tenantsPath ? await loadTenantsFile(config.tenantsPath) : [])];
-  const duplicate = definitions.find((d, i) => definitions.findIndex((o) => o.id === d.id) !== i);
-  if (duplicate) throw new Error(`tenant ${duplicate.id} is defined twice (TOKEN_ENGINE_ISSUER and TOKEN_ENGINE_TENANTS_PATH)`);
-  return definitions;
-}
-
-/** The default tenant: TOKEN_ENGINE_ISSUER is its id and issuer (upstream behaviour). */
-function defaultDefinition(config: Config): TenantDefinition {
-  return { id: config.issuer, issuer: config.issuer, audience: config.audience };
-}
-
-function buildTenant(
-  config: Config,
-  definition: TenantDefinition,
-  deps: { store: Stores['signingKeys']; locks: Stores['locks']; clock: Clock; log: Logger; metrics: Metrics },
-): Tenant {
-  const accessTokenTtlMs = definition.accessTokenTtlMs ?? config.accessTokenTtlMs;
-  const refreshTokenTtlMs = definition.refreshTokenTtlMs ?? config.refreshTokenTtlMs;
-  const alg = definition.signingAlg ?? config.signingAlg;
-  const keys = new KeyRing(
-    definition.id,
-    alg,
-    {
-      rotationIntervalMs: config.keyRotationIntervalMs,
-      publishAheadMs: config.jwksCacheMaxAgeMs,
-      accessTokenTtlMs,
-      guardMs: config.rotationWindowGuardMs,
-    },
-    {
-      store: deps.store,
-      locks: deps.locks,
-      clock: deps.clock,
-      log: deps.log,
-      kek: config.keyEncryptionKey,
-      lockTtlMs: config.lockTtlMs,
-      onRotated: (reason) => deps.metrics.keyRotations.inc({ tenant_id: definition.id, reason }),
-    },
-  );
-  return {
-    id: definition.id,
-    issuer: definition.issuer,
-    defaultAudience: definition.audience,
-    accessTokenTtlMs,
-    refreshTokenTtlMs,
-    alg,
-    keys,
-    storePolicy: { tenantId: definition.id, revocationRetentionMs: refreshTokenTtlMs },
-  };
-}
-
 async function startServers(
   config: Config,
   server: Server,
   credentials: ServerCredentials,
-  health: HealthImplementation,
+  health: HealthStatus,
   sidecar: FastifyInstance,
   log: Logger,
 ): Promise<{ grpcPort: number; httpPort: number }> {
@@ -326,15 +271,15 @@ async function startServers(
   await sidecar.listen({ host: config.httpAddr.host, port: config.httpAddr.port });
   const address = sidecar.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpAddr.port;
-  health.setStatus('', 'SERVING');
-  health.setStatus(SERVICE_NAME, 'SERVING');
+  health.setServing(true);
   log.info({ grpc_port: grpcPort, http_port: httpPort, tls_mode: config.tlsMode, store: config.store }, 'token-engine started');
   return { grpcPort, httpPort };
 }
 
-async function stopServers(server: Server, health: HealthImplementation, sidecar: FastifyInstance, log: Logger): Promise<void> {
-  health.setStatus('', 'NOT_SERVING');
-  health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+async function stopServers(server: Server, health: HealthStatus, sidecar: FastifyInstance, log: Logger): Promise<void> {
+  // Watchers learn NOT_SERVING first; their streams then end, so they do not hold the drain.
+  health.setServing(false);
+  health.close();
   log.info({ drain_ms: GRPC_DRAIN_MS }, 'not ready; draining in-flight calls');
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {

@@ -1,20 +1,24 @@
 /**
- * Domain errors: a closed set of codes, each mapped to one gRPC status in
- * `grpc/status.ts`. The message of a DomainError is written for the caller and must
- * never contain a token, a key or any other secret.
+ * Domain errors: a closed set of codes, each mapped to one gRPC status by the one table
+ * in `grpc/status.ts`. Every refusal anywhere (chain steps and use cases alike) is a
+ * DomainError. Its message is written for the caller and must never contain a token, a
+ * key or any other secret.
  */
 export type ErrorCode =
   | 'invalid_argument'
   | 'unauthenticated'
-  | 'permission_denied'
+  | 'caller_not_authorized'
   | 'tenant_not_found'
   | 'refresh_token_not_found'
   | 'refresh_token_revoked'
   | 'refresh_token_reused'
   | 'idempotency_in_progress'
   | 'idempotency_mismatch'
+  | 'service_unknown'
+  | 'too_many_streams'
+  | 'call_cancelled'
+  | 'shutting_down'
   | 'store_unavailable'
-  | 'audit_unavailable'
   | 'keys_unavailable';
 
 /** An error caused by the caller or by a dependency, safe to show to the caller. */
@@ -29,9 +33,9 @@ export class DomainError extends Error {
   }
 }
 
-/** INVALID_ARGUMENT naming the offending field. */
-export function invalidArgument(field: string, problem: string): DomainError {
-  return new DomainError('invalid_argument', `${field} ${problem}`);
+/** INVALID_ARGUMENT; the message names the offending field (`sub must not be empty`). */
+export function invalidArgument(message: string): DomainError {
+  return new DomainError('invalid_argument', message);
 }
 
 /** The store (Redis) could not be reached; retryable. The cause is kept for the log only. */

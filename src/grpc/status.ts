@@ -1,35 +1,76 @@
 import { Metadata, status as Status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { DomainError, type ErrorCode } from '../errors.js';
 
-/** The one table from domain error codes to gRPC status codes (spec §3). */
-export const STATUS_BY_ERROR_CODE: Readonly<Record<ErrorCode, Status>> = {
-  invalid_argument: Status.INVALID_ARGUMENT,
-  unauthenticated: Status.UNAUTHENTICATED,
-  permission_denied: Status.PERMISSION_DENIED,
-  tenant_not_found: Status.NOT_FOUND,
-  refresh_token_not_found: Status.NOT_FOUND,
-  refresh_token_revoked: Status.PERMISSION_DENIED,
-  refresh_token_reused: Status.PERMISSION_DENIED,
-  idempotency_in_progress: Status.ABORTED,
-  idempotency_mismatch: Status.FAILED_PRECONDITION,
-  store_unavailable: Status.UNAVAILABLE,
-  audit_unavailable: Status.UNAVAILABLE,
-  keys_unavailable: Status.UNAVAILABLE,
+/**
+ * The one table from domain error codes to gRPC status codes, with when each happens:
+ * the status contract clients code against (rendered into doc/API.md by `make docs`).
+ */
+export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; readonly when: string }>> = {
+  unauthenticated: {
+    status: Status.UNAUTHENTICATED,
+    when: 'missing or unknown API key; client certificate without a Common Name',
+  },
+  caller_not_authorized: {
+    status: Status.PERMISSION_DENIED,
+    when: '`caller not authorized`: the caller registry does not permit the caller for the tenant',
+  },
+  invalid_argument: {
+    status: Status.INVALID_ARGUMENT,
+    when: 'a field empty, oversized or malformed, a reserved claim, a bad idempotency key; the message names the field',
+  },
+  tenant_not_found: { status: Status.NOT_FOUND, when: '`tenant <id> not found`: the tenant is unknown or draining' },
+  refresh_token_not_found: {
+    status: Status.NOT_FOUND,
+    when: 'the refresh token is unknown, expired, malformed or of another tenant',
+  },
+  refresh_token_revoked: { status: Status.PERMISSION_DENIED, when: 'the refresh token was revoked' },
+  refresh_token_reused: {
+    status: Status.PERMISSION_DENIED,
+    when: 'the refresh token was already rotated: reuse detected, its whole family is now revoked',
+  },
+  idempotency_in_progress: {
+    status: Status.ABORTED,
+    when: 'a call with the same idempotency key is still in progress; retry later',
+  },
+  idempotency_mismatch: {
+    status: Status.FAILED_PRECONDITION,
+    when: 'the idempotency key was used before with different request content',
+  },
+  service_unknown: { status: Status.NOT_FOUND, when: 'health Check of a service name the server does not serve' },
+  too_many_streams: {
+    status: Status.RESOURCE_EXHAUSTED,
+    when: 'the connection already holds as many open streams of this kind as one connection may',
+  },
+  call_cancelled: { status: Status.CANCELLED, when: 'the client cancelled the call (or its deadline passed) before it ran' },
+  shutting_down: {
+    status: Status.UNAVAILABLE,
+    when: 'a stream ends because the replica is shutting down; reconnect (to another replica)',
+  },
+  store_unavailable: {
+    status: Status.UNAVAILABLE,
+    when: 'Redis is unreachable; nothing was changed, the call can be retried',
+  },
+  keys_unavailable: { status: Status.UNAVAILABLE, when: 'the tenant has no signing key that may sign now; retry' },
 };
+
+/** The status of each domain error code. */
+export const STATUS_BY_ERROR_CODE: Readonly<Record<ErrorCode, Status>> = Object.fromEntries(
+  Object.entries(ERROR_TABLE).map(([code, entry]) => [code, entry.status]),
+) as Record<ErrorCode, Status>;
 
 /** The message callers see for anything unexpected: no detail leaks. */
 export const INTERNAL_MESSAGE = 'internal error';
 
 /** Converts any error to the status the caller sees; unexpected errors become INTERNAL. */
 export function toStatus(err: unknown): { code: Status; details: string; expected: boolean } {
-  if (err instanceof DomainError) return { code: STATUS_BY_ERROR_CODE[err.code], details: err.message, expected: true };
+  if (err instanceof DomainError) return { code: ERROR_TABLE[err.code].status, details: err.message, expected: true };
   return { code: Status.INTERNAL, details: INTERNAL_MESSAGE, expected: false };
 }
 
 /** A grpc-js ServiceError for the handler callback. */
-export function toServiceError(err: unknown): Partial<StatusObject> & ServiceError {
+export function toServiceError(err: unknown, metadata: Metadata = new Metadata()): Partial<StatusObject> & ServiceError {
   const { code, details } = toStatus(err);
-  return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
+  return Object.assign(new Error(details), { code, details, metadata });
 }
 
 /** Go-style code names, as in the upstream metric label `status` (`OK`, `PermissionDenied`). */
@@ -55,4 +96,15 @@ const CODE_NAMES = [
 
 export function statusName(code: number): string {
   return CODE_NAMES[code] ?? `Code(${code})`;
+}
+
+/** The status table as Markdown, for doc/API.md (generated, never edited by hand). */
+export function statusReference(): string {
+  const rows = Object.entries(ERROR_TABLE).map(([code, entry]) => `| ${Status[entry.status]} | \`${code}\` | ${entry.when} |`);
+  return [
+    '| gRPC status | error code | when |',
+    '|---|---|---|',
+    ...rows,
+    `| INTERNAL | — | a bug: the message is \`${INTERNAL_MESSAGE}\`, the detail is only in the log (with the correlation id) |`,
+  ].join('\n');
 }

@@ -1,14 +1,9 @@
 import { credentials, Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import type { TokenEngineClient } from '../../src/generated/token/v1/TokenEngine.js';
+import type { RpcName } from '../../client/methods.js';
 import { loadTokenEngineProto } from '../../src/grpc/proto.js';
 
-export type RpcName =
-  | 'IssueToken'
-  | 'RefreshToken'
-  | 'RevokeToken'
-  | 'RevokeAllForAudience'
-  | 'RevokeAllUserTokens'
-  | 'RevokeAllForUserAndAudience';
+export type { RpcName } from '../../client/methods.js';
 
 /** What a call returned: the response or the error, and the response headers. */
 export interface CallResult<T = Record<string, unknown>> {

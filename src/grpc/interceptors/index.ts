@@ -1,18 +1,19 @@
-import type { ServerInterceptor } from '@grpc/grpc-js';
 import type { Tracer } from '@opentelemetry/api';
+import type { Authenticate } from '../../access/authenticate.js';
 import type { CallerRegistry } from '../../access/caller-registry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { tokenEngineTracer } from '../../observability/tracing.js';
 import type { IdempotencyStore } from '../../store/ports.js';
-import { authenticationInterceptor, type Authenticate } from './authentication.js';
-import { authorizationInterceptor } from './authorization.js';
-import { correlationInterceptor } from './correlation.js';
-import { idempotencyInterceptor } from './idempotency.js';
-import { tracingInterceptor } from './tracing.js';
-import { validationInterceptor } from './validation.js';
+import { authenticationStep } from './authentication.js';
+import { authorizationStep } from './authorization.js';
+import { correlationStep } from './correlation.js';
+import { idempotencyStep } from './idempotency.js';
+import type { Step } from './step.js';
+import { tracingStep } from './tracing.js';
+import { validationStep } from './validation.js';
 
-export interface InterceptorDeps {
+export interface ChainDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly authenticate: Authenticate;
@@ -25,19 +26,21 @@ export interface InterceptorDeps {
 }
 
 /**
- * The one place that decides the order (spec §5). The first interceptor is the outermost:
- * tracing (the SERVER span, so rejected calls get spans too) → correlation id (request
- * context, echo header, request metrics, access log) → authentication → caller
- * authorization → idempotency → validation → handler.
+ * The one place that decides the order. The first step is the outermost: tracing (the
+ * SERVER span, so refused calls get spans too) → correlation id (request context, echo
+ * header, request metrics, access log) → authentication → caller authorization →
+ * idempotency → validation → handler. Every descriptor goes through the same chain; a
+ * step that does not concern a method (idempotency without a spec, credentials for a
+ * health check) passes it on.
  */
-export function interceptorChain(deps: InterceptorDeps): ServerInterceptor[] {
+export function interceptorChain(deps: ChainDeps): Step[] {
   const tracer = deps.tracer ?? tokenEngineTracer();
   return [
-    tracingInterceptor(tracer),
-    correlationInterceptor(deps.metrics, deps.log),
-    authenticationInterceptor(deps.authenticate, tracer),
-    authorizationInterceptor(deps.callers, tracer),
-    idempotencyInterceptor({
+    tracingStep(tracer),
+    correlationStep(deps.metrics, deps.log),
+    authenticationStep(deps.authenticate, tracer),
+    authorizationStep(deps.callers, tracer),
+    idempotencyStep({
       store: deps.idempotency,
       metrics: deps.metrics,
       log: deps.log,
@@ -45,6 +48,6 @@ export function interceptorChain(deps: InterceptorDeps): ServerInterceptor[] {
       idempotencyTtlMs: deps.idempotencyTtlMs,
       tracer,
     }),
-    validationInterceptor(tracer),
+    validationStep(tracer),
   ];
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Metadata } from '@grpc/grpc-js';
-import { StaticKeyAuthenticator, presentedApiKey } from '../../../src/grpc/interceptors/authentication.js';
+import { presentedApiKey, StaticKeyAuthenticator } from '../../../src/access/authenticate.js';
 
 const authenticator = new StaticKeyAuthenticator(
   new Map([

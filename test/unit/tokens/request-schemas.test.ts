@@ -1,5 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { REQUEST_SCHEMAS, validateRequest } from '../../../src/grpc/schemas.js';
+import type * as z from 'zod';
+import { validateRequest } from '../../../src/grpc/fields.js';
+import { TOKEN_RPCS } from '../../../src/tokens/rpcs.js';
+
+/** Each token method's request schema, by path, from its descriptor. */
+const REQUEST_SCHEMAS = new Map<string, z.ZodType>(TOKEN_RPCS.map((rpc) => [rpc.path, rpc.schema]));
 
 const SERVICE = '/token.v1.TokenEngine/';
 const ISSUE = `${SERVICE}IssueToken`;
@@ -62,8 +67,8 @@ function claimsOf(n: number, value = 'v'): Record<string, string> {
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${String(i).padStart(2, '0')}`, value]));
 }
 
-describe('REQUEST_SCHEMAS', () => {
-  it('has exactly one schema per TokenEngine method', () => {
+describe('TOKEN_RPCS', () => {
+  it('has exactly one descriptor, with its schema, per TokenEngine method', () => {
     expect([...REQUEST_SCHEMAS.keys()].sort()).toEqual([...METHODS].sort());
   });
 });
