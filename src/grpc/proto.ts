@@ -25,7 +25,6 @@ export function findProtoDir(candidates: readonly string[] = PROTO_DIR_CANDIDATE
 
 /** proto/ of the package, found from src/ (tests), dist/ (built) and the client build. */
 export const PROTO_DIR = findProtoDir();
-export const SERVICE_PATH_PREFIX = '/token.v1.TokenEngine/';
 
 /**
  * The loader options the generated types were made with (scripts/proto-gen.mjs reads the

@@ -4,7 +4,7 @@ import { ManualClock } from '../../../src/clock.js';
 import { DomainError, type ErrorCode } from '../../../src/errors.js';
 import { MemoryLockStore } from '../../../src/store/memory/lock-store.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { KeyRing } from '../../../src/keys/key-ring.js';
+import { buildTenant } from '../../../src/tenancy/tenancy.js';
 import { MemorySigningKeyStore } from '../../../src/store/memory/signing-key-store.js';
 import { MemoryTokenStore } from '../../../src/store/memory/token-store.js';
 import type { TokenStore } from '../../../src/store/ports.js';
@@ -48,31 +48,24 @@ interface Fixture {
 // Whole seconds: JWT times are whole seconds, so expires_in equals the TTL exactly.
 const wholeSecondNow = (): number => Math.floor(Date.now() / 1000) * 1000;
 
+/** A tenant as the app builds it (buildTenant), with its keys loaded. */
 async function makeTenant(id: string, clock: ManualClock, signingKeys: MemorySigningKeyStore): Promise<Tenant> {
-  const keys = new KeyRing(
-    id,
-    'ES256',
-    { rotationIntervalMs: 30 * 86_400_000, publishAheadMs: 300_000, accessTokenTtlMs: ACCESS_TTL_MS, guardMs: 60_000 },
+  const tenant = buildTenant(
+    { id, issuer: id === TENANT ? ISSUER : `${ISSUER}/${id}`, audience: DEFAULT_AUDIENCE },
     {
-      store: signingKeys,
-      locks: new MemoryLockStore(clock),
-      clock,
-      log: createLogger('silent'),
-      kek: undefined,
+      accessTokenTtlMs: ACCESS_TTL_MS,
+      refreshTokenTtlMs: REFRESH_TTL_MS,
+      signingAlg: 'ES256',
+      keyRotationIntervalMs: 30 * 86_400_000,
+      jwksCacheMaxAgeMs: 300_000,
+      rotationWindowGuardMs: 60_000,
+      keyEncryptionKey: undefined,
       lockTtlMs: 30_000,
     },
+    { signingKeys, locks: new MemoryLockStore(clock), clock, log: createLogger('silent') },
   );
-  await keys.load();
-  return {
-    id,
-    issuer: id === TENANT ? ISSUER : `${ISSUER}/${id}`,
-    defaultAudience: DEFAULT_AUDIENCE,
-    accessTokenTtlMs: ACCESS_TTL_MS,
-    refreshTokenTtlMs: REFRESH_TTL_MS,
-    alg: 'ES256',
-    keys,
-    storePolicy: { tenantId: id, revocationRetentionMs: REFRESH_TTL_MS },
-  };
+  await tenant.keys.load();
+  return tenant;
 }
 
 async function setup(now = wholeSecondNow()): Promise<Fixture> {
