@@ -4,45 +4,41 @@
  * Nothing is patched: spans come from our interceptors, the handler adapter and ioredis's
  * diagnostics channel (src/observability/redis-diagnostics.ts).
  *
- * With OTEL_EXPORTER_OTLP_ENDPOINT set, starts the OpenTelemetry SDK with the OTLP/gRPC
- * trace exporter. Without it, nothing is loaded or registered and every tracing call in
- * the service is the API's no-op.
+ * Tracing is on when an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) or a traces exporter (OTEL_TRACES_EXPORTER) is set,
+ * unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. Then the OpenTelemetry Node
+ * SDK starts and reads the standard OTEL_* variables itself (exporter, protocol, headers,
+ * sampler, batch processor, resource, propagators); the protocol defaults to OTLP/gRPC and a
+ * bare `host:port` endpoint means plaintext (src/observability/otlp-config.ts). Otherwise
+ * nothing is loaded or registered and every tracing call in the service is the API's no-op.
  *
- * This module reads `process.env` itself, the one exception to "only config/ reads the
- * environment": the OTEL_* variables belong to the OpenTelemetry SDK (its exporter reads
- * several of them directly) and must act before the configuration is loaded.
+ * This module reads and writes `process.env` itself, the one exception to "only config/
+ * reads the environment": the OTEL_* variables belong to the OpenTelemetry SDK, which reads
+ * them directly, and they must act before the configuration is loaded. It writes only the
+ * OTEL_* values it normalises, before the SDK reads them.
  */
-import { otlpTraceSettings } from './observability/otlp-config.js';
+import { tracingEnvOverrides } from './observability/otlp-config.js';
 import type { Tracing } from './observability/tracing-sdk.js';
 
 const STARTED = Symbol.for('token-engine.tracing');
 type WithTracing = typeof globalThis & { [STARTED]?: Promise<Tracing | undefined> };
 
 async function start(): Promise<Tracing | undefined> {
-  const settings = otlpTraceSettings(process.env);
-  if (!settings) return undefined;
-  // Loaded only when tracing is on: the exporter pulls in protobuf and HTTP/2 client code.
-  const [{ OTLPTraceExporter }, { BatchSpanProcessor }, { startTracing }] = await Promise.all([
-    import('@opentelemetry/exporter-trace-otlp-grpc'),
-    import('@opentelemetry/sdk-trace'),
-    import('./observability/tracing-sdk.js'),
-  ]);
-  const exporter = new OTLPTraceExporter({ url: settings.url });
-  return startTracing([
-    new BatchSpanProcessor({
-      exporter,
-      ...(settings.scheduledDelayMillis === undefined ? {} : { scheduledDelayMillis: settings.scheduledDelayMillis }),
-    }),
-  ]);
+  const overrides = tracingEnvOverrides(process.env);
+  if (overrides === undefined) return undefined;
+  Object.assign(process.env, overrides);
+  // Loaded only when tracing is on: the SDK pulls in its exporters, protobuf and HTTP/2 client code.
+  const { startTracing } = await import('./observability/tracing-sdk.js');
+  return startTracing();
 }
 
 const scope = globalThis as WithTracing;
 const tracing = await (scope[STARTED] ??= start());
 
-/** True when spans are being exported. */
+/** True when the OpenTelemetry SDK was started. */
 export const tracingEnabled: boolean = tracing !== undefined;
 
-/** Exports buffered spans and stops tracing (graceful shutdown, spec §11). No-op when off. */
+/** Exports buffered spans and stops tracing (graceful shutdown). No-op when off. */
 export async function shutdownTracing(): Promise<void> {
   await tracing?.shutdown();
 }

@@ -1,47 +1,52 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { defaultResource, envDetector, detectResources, resourceFromAttributes } from '@opentelemetry/resources';
-import { TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { context, logs, propagation, trace } from '@opentelemetry/api';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { subscribeRedisSpans } from './redis-diagnostics.js';
 import { tokenEngineTracer } from './tracing.js';
 
-/** The `service.name` resource attribute of every exported span. */
+/** The default `service.name` resource attribute (OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES override it). */
 export const SERVICE_NAME = 'token-engine';
 
 /** A started tracing pipeline. */
 export interface Tracing {
-  /** Exports what is still buffered; resolves even when the collector is away. */
-  forceFlush(): Promise<void>;
   /** Flushes, stops exporting and unregisters everything `startTracing` registered. */
   shutdown(): Promise<void>;
 }
 
 /**
- * Registers the OpenTelemetry SDK for this process: an AsyncLocalStorage context
- * manager, the W3C trace-context propagator, a tracer provider with resource
- * `service.name=token-engine` (plus OTEL_RESOURCE_ATTRIBUTES), the given span processors,
- * and Redis command spans from ioredis's diagnostics channel. One per process.
+ * Starts the OpenTelemetry Node SDK (`NodeSDK`) for this process, configured by the OTEL_*
+ * environment as the SDK documents it: OTEL_TRACES_EXPORTER and the OTLP exporter
+ * variables, OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*, OTEL_PROPAGATORS (default W3C trace
+ * context and baggage), OTEL_NODE_RESOURCE_DETECTORS, OTEL_SERVICE_NAME and
+ * OTEL_RESOURCE_ATTRIBUTES over a default `service.name` of `token-engine`. `spanProcessors`
+ * replaces the exporters the environment names (tests).
+ *
+ * Traces only: metrics are prom-client's on /metrics and logs are pino's on stdout, so no
+ * metric reader or log processor is set up whatever OTEL_METRICS_EXPORTER or
+ * OTEL_LOGS_EXPORTER say. No instrumentation is registered, so nothing is patched; Redis
+ * command spans come from ioredis's diagnostics channel. One per process.
  */
-export function startTracing(spanProcessors: SpanProcessor[]): Tracing {
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  const resource = defaultResource()
-    .merge(detectResources({ detectors: [envDetector] }))
-    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: SERVICE_NAME }));
-  const provider = new TracerProvider({ resource, spanProcessors });
-  trace.setGlobalTracerProvider(provider);
+export function startTracing(spanProcessors?: NodeSDKConfiguration['spanProcessors']): Tracing {
+  const sdk = new NodeSDK({
+    // Detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, host, process) win over these.
+    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: SERVICE_NAME })),
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+    ...(spanProcessors === undefined ? {} : { spanProcessors }),
+  });
+  sdk.start();
   const stopRedisSpans = subscribeRedisSpans(tokenEngineTracer());
   let stopped: Promise<void> | undefined;
   return {
-    forceFlush: () => provider.forceFlush().catch(() => undefined),
     shutdown: () =>
       (stopped ??= (async () => {
         stopRedisSpans();
-        await provider.shutdown().catch(() => undefined);
+        // Resolves even when the collector is away: the spans are lost, the stop goes on.
+        await sdk.shutdown().catch(() => undefined);
         trace.disable();
+        logs.disable();
         propagation.disable();
         context.disable();
       })()),

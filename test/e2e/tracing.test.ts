@@ -1,11 +1,14 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestPki } from '../support/certs.js';
 import { TestClient, type WireTokenPair } from '../support/grpc-client.js';
 import { OtlpReceiver, spanTree, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { redisUrlForTests, uniquePrefix } from '../support/redis.js';
-import { MAIN, startService } from '../support/service-process.js';
+import { MAIN, startService, type ServiceProcess } from '../support/service-process.js';
 
 const API_KEY = 'tracing-e2e-key';
 const INSTRUMENT = MAIN.replace(/main\.js$/, 'instrument.js');
@@ -30,6 +33,26 @@ function callerSpan(): { traceId: string; spanId: string; traceparent: string } 
   const spanId = hex(8);
   return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` };
 }
+
+/** A W3C traceparent naming a caller span its caller chose not to sample. */
+function unsampledCallerSpan(): { traceId: string; traceparent: string } {
+  const traceId = hex(16);
+  return { traceId, traceparent: `00-${traceId}-${hex(8)}-00` };
+}
+
+/** The JSON log lines of a service's output. */
+const logLines = (service: ServiceProcess): Record<string, unknown>[] =>
+  service
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** The trace id on the access line of each IssueToken call, in call order (undefined: none). */
+const accessTraceIds = (service: ServiceProcess): unknown[] =>
+  logLines(service)
+    .filter((l) => l['msg'] === 'rpc completed' && l['rpc_method'] === '/token.v1.TokenEngine/IssueToken')
+    .map((l) => l['trace_id']);
 
 const childrenOf = (spans: readonly ReceivedSpan[], parent: ReceivedSpan): ReceivedSpan[] =>
   spans.filter((s) => s.parentSpanId === parent.spanId);
@@ -250,5 +273,253 @@ describe('tracing of the built service (OTLP/gRPC export)', () => {
       );
       expect(tlsReceiver.trace(caller.traceId).map((s) => s.name)).toContain('IssueToken');
     });
+  });
+});
+
+describe('standard OTEL_* variables, read by the OpenTelemetry Node SDK in the built service', () => {
+  // Each test gets its own collector: "nothing received" then means nothing was sent.
+  let receiver: OtlpReceiver;
+  beforeEach(async () => {
+    receiver = new OtlpReceiver();
+    await receiver.start();
+  });
+  afterEach(async () => {
+    await receiver.stop();
+  });
+
+  /**
+   * Starts the service with `otel`, lets `calls` run against it, then stops it with SIGTERM,
+   * whose flush exports whatever is still buffered before the process exits.
+   */
+  async function runService(
+    prefix: string,
+    otel: Record<string, string>,
+    calls: (client: TestClient, tenantId: string) => Promise<void>,
+  ): Promise<ServiceProcess> {
+    const tenantId = uniquePrefix(prefix);
+    const service = await startService(serviceEnv(tenantId, otel));
+    const client = new TestClient(service.grpcAddress, API_KEY);
+    try {
+      await calls(client, tenantId);
+    } finally {
+      client.close();
+      expect(await service.stop('SIGTERM'), service.output()).toBe(0);
+    }
+    return service;
+  }
+
+  it.each([
+    ['OTEL_TRACES_SAMPLER=always_off', { OTEL_TRACES_SAMPLER: 'always_off' }],
+    [
+      'OTEL_TRACES_SAMPLER=traceidratio with OTEL_TRACES_SAMPLER_ARG=0',
+      { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
+    ],
+  ])('%s: calls succeed and no span is exported, even under a sampled caller', async (_name, sampler) => {
+    const sampled = callerSpan();
+    const service = await runService(
+      'trace-sampler',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `127.0.0.1:${receiver.port}`, ...sampler },
+      async (client, tenantId) => {
+        await client.ok(
+          'IssueToken',
+          { sub: 'dave', tenant_id: tenantId },
+          client.metadata({ traceparent: sampled.traceparent }),
+        );
+        await client.ok('IssueToken', { sub: 'dave', tenant_id: tenantId });
+      },
+    );
+    expect(receiver.spans).toEqual([]);
+    expect(receiver.requests).toEqual([]);
+    // The SDK ran and propagated the caller's trace (its id is on the log line); its sampler dropped the spans.
+    expect(accessTraceIds(service)[0]).toBe(sampled.traceId);
+  });
+
+  it('OTEL_TRACES_SAMPLER=parentbased_always_on: follows a sampled caller, drops an unsampled one, samples a new root', async () => {
+    const sampled = callerSpan();
+    const unsampled = unsampledCallerSpan();
+    const service = await runService(
+      'trace-parentbased',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `127.0.0.1:${receiver.port}`, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+      async (client, tenantId) => {
+        await client.ok(
+          'IssueToken',
+          { sub: 'erin', tenant_id: tenantId },
+          client.metadata({ traceparent: sampled.traceparent }),
+        );
+        await client.ok(
+          'IssueToken',
+          { sub: 'erin', tenant_id: tenantId },
+          client.metadata({ traceparent: unsampled.traceparent }),
+        );
+        await client.ok('IssueToken', { sub: 'erin', tenant_id: tenantId });
+      },
+    );
+    const servers = receiver.spans.filter((s) => s.name === 'token.v1.TokenEngine/IssueToken');
+    expect(
+      servers.map((s) => [s.traceId, s.parentSpanId]),
+      spanTree(receiver.spans),
+    ).toEqual([
+      [sampled.traceId, sampled.spanId],
+      [expect.not.stringMatching(new RegExp(`${sampled.traceId}|${unsampled.traceId}`)), ''],
+    ]);
+    expect(receiver.trace(sampled.traceId).map((s) => s.name)).toContain('IssueToken');
+    expect(receiver.trace(unsampled.traceId)).toEqual([]);
+    expect(accessTraceIds(service)).toEqual([sampled.traceId, unsampled.traceId, servers[1]?.traceId]);
+  });
+
+  it.each([
+    ['OTEL_TRACES_EXPORTER=none', { OTEL_TRACES_EXPORTER: 'none' }],
+    ['OTEL_SDK_DISABLED=true', { OTEL_SDK_DISABLED: 'true' }],
+  ])('%s with an endpoint set: nothing is started or exported, calls succeed', async (_name, off) => {
+    const caller = callerSpan();
+    const service = await runService(
+      'trace-off',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `127.0.0.1:${receiver.port}`, ...off },
+      async (client, tenantId) => {
+        await client.ok(
+          'IssueToken',
+          { sub: 'frank', tenant_id: tenantId },
+          client.metadata({ traceparent: caller.traceparent }),
+        );
+      },
+    );
+    expect(receiver.requests).toEqual([]);
+    // No SDK, so not even the caller's trace context is carried to the log line.
+    expect(accessTraceIds(service)).toEqual([undefined]);
+  });
+
+  it('OTEL_TRACES_EXPORTER=console without an endpoint: spans are printed instead of exported', async () => {
+    const caller = callerSpan();
+    const service = await runService('trace-console', { OTEL_TRACES_EXPORTER: 'console' }, async (client, tenantId) => {
+      await client.ok('IssueToken', { sub: 'gina', tenant_id: tenantId }, client.metadata({ traceparent: caller.traceparent }));
+    });
+    const printed = service.output();
+    expect(printed).toContain(`traceId: '${caller.traceId}'`);
+    expect(printed).toContain(`name: 'token.v1.TokenEngine/IssueToken'`);
+    expect(printed).toMatch(/name: 'EVAL(SHA)? issue'/);
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it('resource, headers, batch size and the traces-specific endpoint from the environment reach the collector', async () => {
+    const unused = new OtlpReceiver();
+    await unused.start();
+    const caller = callerSpan();
+    try {
+      await runService(
+        'trace-resource',
+        {
+          // The signal-specific endpoint wins over the generic one; both bare host:port (plaintext).
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `127.0.0.1:${receiver.port}`,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `127.0.0.1:${unused.port}`,
+          OTEL_SERVICE_NAME: 'token-engine-e2e',
+          OTEL_RESOURCE_ATTRIBUTES: 'service.name=overridden,service.namespace=auth,deployment.environment.name=e2e',
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-tenant=team-a,x-trace-source=token%20engine',
+          OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2',
+          OTEL_BSP_SCHEDULE_DELAY: '600000',
+        },
+        async (client, tenantId) => {
+          await client.ok(
+            'IssueToken',
+            { sub: 'hana', tenant_id: tenantId },
+            client.metadata({ traceparent: caller.traceparent }),
+          );
+        },
+      );
+    } finally {
+      await unused.stop();
+    }
+    expect(unused.requests).toEqual([]);
+    const spans = receiver.trace(caller.traceId);
+    expect(spans.map((s) => s.name)).toContain('token.v1.TokenEngine/IssueToken');
+    for (const span of receiver.spans) {
+      // OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES, both over the default.
+      expect(span.resource).toMatchObject({
+        'service.name': 'token-engine-e2e',
+        'service.namespace': 'auth',
+        'deployment.environment.name': 'e2e',
+        'telemetry.sdk.language': 'nodejs',
+      });
+    }
+    expect(receiver.requests.length).toBeGreaterThan(1);
+    for (const request of receiver.requests) {
+      expect(request.transport).toBe('grpc');
+      expect(request.headers).toMatchObject({ 'x-collector-tenant': 'team-a', 'x-trace-source': 'token engine' });
+      expect(request.spans).toBeLessThanOrEqual(2);
+    }
+    expect(receiver.requests.reduce((sum, r) => sum + r.spans, 0)).toBe(receiver.spans.length);
+  });
+
+  it('OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf exports to OTLP/HTTP /v1/traces, with the headers', async () => {
+    await receiver.startHttp();
+    const caller = callerSpan();
+    await runService(
+      'trace-http',
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.httpPort}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-tenant=team-b',
+      },
+      async (client, tenantId) => {
+        await client.ok('IssueToken', { sub: 'ivan', tenant_id: tenantId }, client.metadata({ traceparent: caller.traceparent }));
+      },
+    );
+    const server = only(receiver.trace(caller.traceId), 'token.v1.TokenEngine/IssueToken');
+    expect(server.parentSpanId).toBe(caller.spanId);
+    expect(server.resource['service.name']).toBe('token-engine');
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    for (const request of receiver.requests) {
+      expect(request.transport).toBe('http');
+      expect(request.headers['x-collector-tenant']).toBe('team-b');
+    }
+  });
+
+  /** The probe's answer, with the packages (node_modules/<name>/) it resolved a module of. */
+  function probeResult(out: string): { enabled: boolean; recording: boolean; packages: string[] } {
+    const { enabled, recording, resolved } = JSON.parse(out) as { enabled: boolean; recording: boolean; resolved: string[] };
+    const packages = resolved.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []);
+    return { enabled, recording, packages: [...new Set(packages)].sort() };
+  }
+
+  /**
+   * Imports dist/instrument.js in a fresh Node process that records every module it
+   * resolves, starts one span through the API and shuts tracing down.
+   */
+  function probeInstrument(env: Record<string, string>): Promise<{ enabled: boolean; recording: boolean; packages: string[] }> {
+    const probe = `
+      import { registerHooks } from 'node:module';
+      const resolved = new Set();
+      registerHooks({ resolve: (specifier, context, next) => { const r = next(specifier, context); resolved.add(r.url); return r; } });
+      const { trace } = await import('@opentelemetry/api');
+      const instrument = await import(${JSON.stringify(pathToFileURL(INSTRUMENT).href)});
+      const span = trace.getTracer('probe').startSpan('probe span');
+      const recording = span.isRecording();
+      span.end();
+      await instrument.shutdownTracing();
+      process.stdout.write(JSON.stringify({ enabled: instrument.tracingEnabled, recording, resolved: [...resolved] }));
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '--eval', probe], {
+      cwd: dirname(dirname(INSTRUMENT)),
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    return new Promise((resolve, reject) => {
+      child.on('exit', (code) =>
+        code === 0 ? resolve(probeResult(out)) : reject(new Error(`probe exited with ${code}: ${err}`)),
+      );
+    });
+  }
+
+  it('when off, instrument.js loads no SDK package and the API stays a no-op; when on, the NodeSDK records', async () => {
+    const off = await probeInstrument({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'not-enough' });
+    expect(off).toEqual({ enabled: false, recording: false, packages: ['@opentelemetry/api'] });
+
+    const on = await probeInstrument({ OTEL_EXPORTER_OTLP_ENDPOINT: `127.0.0.1:${receiver.port}` });
+    expect(on).toMatchObject({ enabled: true, recording: true });
+    expect(on.packages).toContain('@opentelemetry/sdk-node');
+    expect(receiver.spans.map((s) => [s.name, s.resource['service.name']])).toEqual([['probe span', 'token-engine']]);
   });
 });

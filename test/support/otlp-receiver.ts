@@ -1,5 +1,8 @@
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import {
   loadPackageDefinition,
   Server,
@@ -31,6 +34,14 @@ export interface ReceivedSpan {
   readonly status: { readonly code: string; readonly message: string };
   readonly resource: Readonly<Record<string, AttributeValue>>;
   readonly scope: string;
+}
+
+/** One export request as received (a batch of spans). */
+export interface ReceivedExport {
+  readonly transport: 'grpc' | 'http';
+  /** gRPC metadata or HTTP headers, names in lower case, repeated values joined by ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly spans: number;
 }
 
 interface WireAnyValue {
@@ -91,16 +102,23 @@ function attributes(list: WireKeyValue[] | undefined): Record<string, AttributeV
 }
 
 /**
- * A minimal OTLP/gRPC trace collector for tests: a grpc-js server implementing
- * `opentelemetry.proto.collector.trace.v1.TraceService/Export`, decoding requests with the
- * trimmed OTLP protos in test/support/otlp/ and keeping every span.
+ * A minimal OTLP trace collector for tests: a grpc-js server implementing
+ * `opentelemetry.proto.collector.trace.v1.TraceService/Export` and, once `startHttp` is
+ * called, OTLP/HTTP `POST /v1/traces` with a protobuf body. Both decode requests with the
+ * trimmed OTLP protos in test/support/otlp/ and keep every span and each request's headers.
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** Export requests received, over either transport. */
+  readonly requests: ReceivedExport[] = [];
   /** Export calls received (a batch each). */
   exports = 0;
   private readonly server = new Server();
+  private readonly exportMethod: protoLoader.MethodDefinition<object, object, WireRequest, object>;
+  private http: HttpServer | undefined;
   port = 0;
+  /** The OTLP/HTTP port once `startHttp` resolved. */
+  httpPort = 0;
 
   constructor() {
     const definition = protoLoader.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', {
@@ -111,16 +129,51 @@ export class OtlpReceiver {
       defaults: true,
       oneofs: true,
     });
+    const service = definition['opentelemetry.proto.collector.trace.v1.TraceService'] as protoLoader.ServiceDefinition;
+    this.exportMethod = service['Export'] as typeof this.exportMethod;
     const pkg = loadPackageDefinition(definition) as unknown as {
       opentelemetry: { proto: { collector: { trace: { v1: { TraceService: { service: ServiceDefinition } } } } } };
     };
     this.server.addService(pkg.opentelemetry.proto.collector.trace.v1.TraceService.service, {
       Export: (call: ServerUnaryCall<WireRequest, unknown>, callback: sendUnaryData<unknown>) => {
-        this.exports += 1;
-        this.collect(call.request);
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(call.metadata.getMap())) {
+          headers[name] = typeof value === 'string' ? value : value.toString('utf8');
+        }
+        this.collect('grpc', headers, call.request);
         callback(null, {});
       },
     });
+  }
+
+  /** Serves OTLP/HTTP (protobuf) on 127.0.0.1, a free port, plaintext. */
+  async startHttp(): Promise<number> {
+    const http = createServer((req, res) => void this.onHttp(req, res));
+    this.http = http;
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    this.httpPort = (http.address() as AddressInfo).port;
+    return this.httpPort;
+  }
+
+  private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method !== 'POST' || req.url !== '/v1/traces') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (req.headers['content-type'] !== 'application/x-protobuf') {
+      res.writeHead(415).end();
+      return;
+    }
+    const raw = Buffer.concat(chunks);
+    const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    this.collect('http', headers, this.exportMethod.requestDeserialize(body));
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(this.exportMethod.responseSerialize({}));
   }
 
   /** Binds 127.0.0.1 on a free port: plaintext, or TLS with the given key pair. */
@@ -152,11 +205,17 @@ export class OtlpReceiver {
     return this.spans.filter((s) => s.traceId === traceId);
   }
 
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+  async stop(): Promise<void> {
+    const http = this.http;
+    await Promise.all([
+      new Promise<void>((resolve) => this.server.tryShutdown(() => resolve())),
+      http ? new Promise<void>((resolve) => http.close(() => resolve())) : undefined,
+    ]);
   }
 
-  private collect(request: WireRequest): void {
+  private collect(transport: ReceivedExport['transport'], headers: Record<string, string>, request: WireRequest): void {
+    this.exports += 1;
+    const before = this.spans.length;
     for (const rs of request.resource_spans) {
       const resource = attributes(rs.resource?.attributes);
       for (const ss of rs.scope_spans) {
@@ -177,6 +236,7 @@ export class OtlpReceiver {
         }
       }
     }
+    this.requests.push({ transport, headers, spans: this.spans.length - before });
   }
 }
 
