@@ -37,7 +37,7 @@ export function invalid(...problems: string[]): Parsed<never> {
 }
 
 /** `'a', 'b' or 'c'`: a list of alternatives as messages write it. */
-export function orList(items: readonly string[]): string {
+function orList(items: readonly string[]): string {
   return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 

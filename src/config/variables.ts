@@ -3,8 +3,11 @@
  * requirement, severity, secrecy, description and the Config field it fills. The loader,
  * the messages and the configuration reference (doc/CONFIGURATION.md) all come from here.
  *
- * Adding a variable: one entry here (and its field in `Config` when it is new). Order
- * matters only for the reference and for the order of messages.
+ * Adding a variable: one entry here (and its field in `Config` when it is new), then
+ * `make docs`. Pick a value type (value-types.ts, address.ts, credentials.ts) or add one;
+ * `secret: true` keeps the value out of every message and accepts `<NAME>_FILE`; a rule in
+ * rules.ts is needed only when the variable depends on others. Order matters only for the
+ * reference and for the order of messages.
  */
 import { DEFAULT_SIGNING_ALG, SIGNING_ALGS } from '../keys/algorithms.js';
 import { ANY_HOST, hostPort, hostPortList, LOCAL_HOST, listenAddress } from './address.js';
