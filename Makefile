@@ -24,7 +24,7 @@ TOKEN_ENGINE_HTTP_ADDR ?= 127.0.0.1:8080
 # last brought in line with package.json and package-lock.json.
 INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help node_modules build run check format test bench soak proto-gen typecheck clean
+.PHONY: help node_modules build run check format test bench soak proto-gen docs typecheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,10 @@ soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Re
 
 proto-gen: node_modules ## Regenerate src/generated from proto/
 	npm run proto-gen
+
+# scripts/docs.mjs renders from dist/, so the build comes first.
+docs: build ## Regenerate the generated sections of doc/ from the code
+	node scripts/docs.mjs
 
 typecheck: node_modules ## Type-check src, client, examples, test and bench
 	npm run typecheck

@@ -1,0 +1,86 @@
+/**
+ * The shape of the validated configuration and the word lists its choices come from. What
+ * each value means, its default and how it is read live in the variable table (`variables.ts`).
+ */
+import type { SigningAlg } from '../keys/algorithms.js';
+
+/** The TLS modes: `mtls` with client certificates, `disabled` for plaintext with static API keys. */
+export const TLS_MODES = ['mtls', 'disabled'] as const;
+/** A TLS mode of {@link TLS_MODES}. */
+export type TlsMode = (typeof TLS_MODES)[number];
+/** The store implementations app.ts can build. */
+export const STORE_KINDS = ['redis', 'memory'] as const;
+/** A store of {@link STORE_KINDS}. */
+export type StoreKind = (typeof STORE_KINDS)[number];
+/** pino level names. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** A level of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A parsed network address; IPv6 hosts without brackets. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One shape for every way of naming Redis (ADDR/PASSWORD/DB or URL). */
+export interface RedisConfig {
+  /** The URL as given, when TOKEN_ENGINE_REDIS_URL is set (secret: may hold a password). */
+  readonly url?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly db: number;
+  /** rediss:// */
+  readonly tls: boolean;
+  readonly clusterNodes?: readonly HostPort[];
+  readonly sentinels?: readonly HostPort[];
+  readonly sentinelMaster?: string;
+}
+
+/** Certificate files for `mtls`; only presence is checked here. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+/**
+ * The validated, frozen configuration. Durations are milliseconds. Secret fields
+ * (`staticCallerKeys`, `redis.password`, `redis.url`, `keyEncryptionKey`) need redaction
+ * wherever the object might be logged; `staticCallerKeys` serialises as `{}`.
+ */
+export interface Config {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly tlsMode: TlsMode;
+  /** API key → caller identity. */
+  readonly staticCallerKeys: ReadonlyMap<string, string>;
+  /** Present exactly when tlsMode is `mtls`. */
+  readonly tls?: TlsFiles;
+  readonly callerRegistryPath?: string;
+  readonly grpcAddr: HostPort;
+  readonly httpAddr: HostPort;
+  readonly otlpEndpoint?: string;
+  readonly idempotencyTtlMs: number;
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeGraceMs: number;
+  readonly jwksCacheMaxAgeMs: number;
+  readonly lockTtlMs: number;
+  readonly reconciliationIntervalMs: number;
+  readonly rotationWindowGuardMs: number;
+  readonly accessTokenTtlMs: number;
+  readonly refreshTokenTtlMs: number;
+  readonly keyRotationIntervalMs: number;
+  readonly redis: RedisConfig;
+  readonly store: StoreKind;
+  readonly signingAlg: SigningAlg;
+  /** 32 bytes. A Buffer cannot be frozen: treat it as read-only. */
+  readonly keyEncryptionKey?: Buffer;
+  readonly tenantsPath?: string;
+  readonly logLevel: LogLevel;
+  readonly grpcReflection: boolean;
+  readonly backfillExpiryIndex: boolean;
+  readonly workers: number;
+}
