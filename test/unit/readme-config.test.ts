@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ENV_VARIABLES } from '../../src/config/config.js';
 
 /**
- * The README's configuration table must list exactly the variables of ENV_VARIABLES with
+ * The configuration table of doc/OPERATIONS.md must list exactly the variables of ENV_VARIABLES with
  * their defaults, so that the documentation cannot drift from the schema.
  */
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const README = readFileSync(new URL('../../doc/OPERATIONS.md', import.meta.url), 'utf8');
 const NO_DEFAULT = '—';
 
 /** Cells of one Markdown table row; `\|` inside a cell is a literal pipe. */
@@ -25,9 +25,9 @@ function unquoted(cell: string): string {
 function configurationTable(markdown: string): Record<string, string>[] {
   const lines = markdown.split('\n');
   const heading = lines.findIndex((line) => /^##\s+Configuration\s*$/.test(line));
-  if (heading < 0) throw new Error('README.md has no "## Configuration" section');
+  if (heading < 0) throw new Error('doc/OPERATIONS.md has no "## Configuration" section');
   const start = lines.findIndex((line, i) => i > heading && line.trim().startsWith('| Variable |'));
-  if (start < 0) throw new Error('README.md has no configuration table starting with "| Variable |"');
+  if (start < 0) throw new Error('doc/OPERATIONS.md has no configuration table starting with "| Variable |"');
   const nextHeading = lines.findIndex((line, i) => i > heading && /^##\s/.test(line));
   if (nextHeading >= 0 && nextHeading < start) throw new Error('the configuration table is not in the Configuration section');
 
@@ -38,7 +38,7 @@ function configurationTable(markdown: string): Record<string, string>[] {
     if (!line.trim().startsWith('|')) break;
     const values = cells(line);
     if (values.length !== header.length) {
-      throw new Error(`README.md line ${i + 1} has ${values.length} cells, the header has ${header.length}`);
+      throw new Error(`doc/OPERATIONS.md line ${i + 1} has ${values.length} cells, the header has ${header.length}`);
     }
     rows.push(Object.fromEntries(header.map((name, column) => [name, values[column] ?? ''])));
   }
