@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # token-engine: gRPC on 9090, HTTP (health, JWKS, metrics) on 8080.
-# Configure with TOKEN_ENGINE_* environment variables (see README.md).
+# Configure with TOKEN_ENGINE_* environment variables (see doc/CONFIGURATION.md).
 
 # ---- build: compile src/ to dist/ ----
 FROM node:24-bookworm-slim AS build

@@ -40,7 +40,7 @@ import {
 /** Deadline of a call when neither the client nor the call names one. */
 export const DEFAULT_DEADLINE_MS = 5_000;
 
-/** Metadata keys of the wire contract (spec §1). */
+/** Metadata keys of the wire contract (doc/API.md, "Metadata"). */
 export const HEADERS = {
   apiKey: 'x-api-key',
   correlationId: 'x-correlation-id',

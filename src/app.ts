@@ -30,7 +30,7 @@ import { TenantRegistry } from './tenancy/tenants.js';
 import { TOKEN_RPCS } from './tokens/rpcs.js';
 import { TokenService } from './tokens/token-service.js';
 
-/** Redis is retried this long at start before the process gives up (spec §11). */
+/** Redis is retried this long at start before the process gives up (doc/OPERATIONS.md, "Graceful shutdown"). */
 export const REDIS_STARTUP_DEADLINE_MS = 30_000;
 /** In-flight calls get this long to finish at shutdown before they are cancelled. */
 export const GRPC_DRAIN_MS = 10_000;
@@ -62,7 +62,7 @@ export interface App {
   /** Binds gRPC and HTTP; resolves with the bound ports (configured port 0 → a free one). */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /**
-   * Graceful stop (spec §11): readiness 503 and gRPC health NOT_SERVING first, then no new
+   * Graceful stop (doc/OPERATIONS.md, "Graceful shutdown"): readiness 503 and gRPC health NOT_SERVING first, then no new
    * calls and the in-flight ones drained (forced after GRPC_DRAIN_MS), then HTTP, the
    * background jobs and the store are closed.
    */

@@ -1,4 +1,4 @@
-// First: starts tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (a no-op when already
+// First: starts tracing when an OTLP endpoint or OTEL_TRACES_EXPORTER is set (a no-op when already
 // loaded with `node --import ./dist/instrument.js`).
 import { shutdownTracing } from './instrument.js';
 import { parseArgs } from 'node:util';
@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { isWorkerProcess, runPrimary } from './lifecycle/workers.js';
 import { createLogger } from './observability/logger.js';
 
-/** Whole-process budget for a graceful stop (spec §11). */
+/** Whole-process budget for a graceful stop (doc/OPERATIONS.md, "Graceful shutdown"). */
 const SHUTDOWN_BUDGET_MS = 30_000;
 
 const USAGE = `usage:
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_BUDGET_MS);
     deadline.unref();
-    // Spans of the drained calls are exported before the process exits (spec §11).
+    // Spans of the drained calls are exported before the process exits (doc/OPERATIONS.md, "Graceful shutdown").
     app
       .stop()
       .finally(shutdownTracing)

@@ -1,6 +1,6 @@
 /**
  * The caller registry: which caller identity (client-certificate CN or static-key identity)
- * may act on which tenants (spec README §5, reference §3.1). Read once at start-up and
+ * may act on which tenants (doc/OPERATIONS.md, "TLS and callers"). Read once at start-up and
  * validated strictly — unlike upstream's non-strict yaml.v3 decode, an unknown key is an
  * error, because a misspelt `permitted_tenants` would otherwise silently deny a caller.
  */

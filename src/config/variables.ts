@@ -75,8 +75,11 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_TENANTS_PATH', field: 'tenantsPath', type: path, onInvalid: 'fatal',
     description: 'YAML file of additional tenants, read at start (problems stop the start) and on SIGHUP.' }),
   variable({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', field: 'otlpEndpoint', type: otlpEndpoint, onInvalid: 'fatal',
-    description: 'OTLP/gRPC trace collector: `host:port` or `http://host:port` (plaintext), `https://host:port` (TLS). ' +
-      'Unset: no spans are exported.' }),
+    description: 'OTLP trace collector: `host:port` or `http://host:port` (plaintext), `https://host:port` (TLS). ' +
+      'Unset, and no `OTEL_TRACES_EXPORTER`: no tracing. The other standard `OTEL_*` variables (sampler, protocol, ' +
+      'headers, resource, batching) are read by the OpenTelemetry SDK (doc/OPERATIONS.md, "Logs and traces").' }),
+  variable({ name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', type: otlpEndpoint, onInvalid: 'fatal',
+    description: 'Like OTEL_EXPORTER_OTLP_ENDPOINT, for traces only; wins over it.' }),
   variable({ name: 'TOKEN_ENGINE_IDEMPOTENCY_TTL', field: 'idempotencyTtlMs', type: duration,
     default: 24 * HOUR, onInvalid: 'warn',
     description: 'How long a completed idempotent response is replayed.' }),

@@ -1,5 +1,5 @@
 /**
- * Server side of `TOKEN_ENGINE_TLS_MODE=mtls` (spec README §5, reference §3 step 3): TLS 1.3
+ * Server side of `TOKEN_ENGINE_TLS_MODE=mtls` (doc/OPERATIONS.md, "TLS and callers"): TLS 1.3
  * only, a client certificate required and verified against the CA file, caller identity =
  * the leaf certificate's subject CN.
  */

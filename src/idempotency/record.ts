@@ -8,7 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
-/** Who and what an idempotency key is scoped to (spec §5). */
+/** Who and what an idempotency key is scoped to (doc/API.md, "Idempotency"). */
 export interface IdempotencyScope {
   readonly tenantId: string;
   readonly callerIdentity: string;

@@ -13,7 +13,7 @@ import type { Metadata } from '@grpc/grpc-js';
 
 /*
  * Tracing helpers over the OpenTelemetry API only. Without a registered SDK (no
- * OTEL_EXPORTER_OTLP_ENDPOINT, see src/instrument.ts) every call here is the API's no-op.
+ * OTLP endpoint and no OTEL_TRACES_EXPORTER, see src/instrument.ts) every call here is the API's no-op.
  *
  * Rule for every span of this service: its name and attributes carry method names, status
  * codes, Redis command and script names, and nothing a caller typed (no tenant, user,

@@ -140,7 +140,7 @@ export interface LockStore {
   release(name: string, owner: string): Promise<void>;
 }
 
-/** What one reconciliation pass did to one tenant's data (doc/DEPLOYMENT.md, "Reconciler"). */
+/** What one reconciliation pass did to one tenant's data (doc/OPERATIONS.md, "The reconciler"). */
 export interface ReconcileReport {
   /** Keys (Redis) or entries (memory) looked at. */
   readonly examined: number;

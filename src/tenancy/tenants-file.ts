@@ -1,5 +1,5 @@
 /**
- * Extra tenants from TOKEN_ENGINE_TENANTS_PATH (spec §7). The default tenant always comes
+ * Extra tenants from TOKEN_ENGINE_TENANTS_PATH (doc/OPERATIONS.md, "Tenants"). The default tenant always comes
  * from TOKEN_ENGINE_ISSUER / TOKEN_ENGINE_AUDIENCE; the file adds more:
  *
  * ```yaml

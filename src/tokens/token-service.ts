@@ -152,7 +152,7 @@ export class TokenService {
     return refusal(kind);
   }
 
-  /** The audit log line (spec §8; the same record is already in the tenant's audit stream) and the revocation counter. */
+  /** The audit log line (doc/OPERATIONS.md, "Audit trail"; the same record is already in the tenant's audit stream) and the revocation counter. */
   private afterRevocation(tenant: Tenant, audit: RevocationAudit): void {
     this.deps.metrics?.tokensRevoked.inc({ tenant_id: tenant.id, scope: audit.scope });
     this.deps.log.info(

@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown of the built service (spec §11): on SIGTERM, readiness answers 503 and
+ * Graceful shutdown of the built service (doc/OPERATIONS.md, "Graceful shutdown"): on SIGTERM, readiness answers 503 and
  * gRPC health turns NOT_SERVING first, new calls are refused, calls in flight finish (for
  * up to 10 s, then they are cancelled), and the process exits 0; a second signal exits at
  * once.

@@ -1,5 +1,5 @@
 /**
- * The upstream credential-leak regression (reference §13.2, scenarios 23–32), with tracing
+ * The credential-leak regression the Go service ships (its scenarios 23–32), with tracing
  * on: after every scenario, no 12-character fragment of any token (for JWTs: of the
  * payload and signature segments), API key or idempotency key appears in any log line, any
  * span (name, attributes, events, status), the /metrics body, or anything the client got

@@ -1,5 +1,5 @@
 /**
- * Memory follows live tokens (spec §8): 10,000 tokens with short lifetimes, with
+ * Memory follows live tokens (doc/ARCHITECTURE.md, data model): 10,000 tokens with short lifetimes, with
  * idempotency records, rotations, family markers and watermarks, are issued against a Redis
  * this file owns; once they have expired and the reconciler has run, the server holds the
  * same keys as before the load and about the same memory. Redis expires keys by its own
