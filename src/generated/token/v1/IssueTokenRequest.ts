@@ -1,5 +1,6 @@
 // Original file: proto/token/v1/token_engine.proto
 
+import type { DpopProof as _token_v1_DpopProof, DpopProof__Output as _token_v1_DpopProof__Output } from '../../token/v1/DpopProof.js';
 
 export interface IssueTokenRequest {
   'sub'?: (string);
@@ -11,6 +12,10 @@ export interface IssueTokenRequest {
   'idempotency_key'?: (string);
   'claims'?: ({[key: string]: string});
   'audiences'?: (string)[];
+  /**
+   * Addition: bind the pair to the client's DPoP key (RFC 9449).
+   */
+  'dpop'?: (_token_v1_DpopProof | null);
 }
 
 export interface IssueTokenRequest__Output {
@@ -23,4 +28,8 @@ export interface IssueTokenRequest__Output {
   'idempotency_key': (string);
   'claims': ({[key: string]: string});
   'audiences': (string)[];
+  /**
+   * Addition: bind the pair to the client's DPoP key (RFC 9449).
+   */
+  'dpop': (_token_v1_DpopProof__Output | null);
 }

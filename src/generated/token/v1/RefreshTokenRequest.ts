@@ -1,5 +1,6 @@
 // Original file: proto/token/v1/token_engine.proto
 
+import type { DpopProof as _token_v1_DpopProof, DpopProof__Output as _token_v1_DpopProof__Output } from '../../token/v1/DpopProof.js';
 
 export interface RefreshTokenRequest {
   'refresh_token'?: (string);
@@ -10,6 +11,10 @@ export interface RefreshTokenRequest {
    */
   'idempotency_key'?: (string);
   'claims'?: ({[key: string]: string});
+  /**
+   * Addition: required when the family is DPoP-bound.
+   */
+  'dpop'?: (_token_v1_DpopProof | null);
 }
 
 export interface RefreshTokenRequest__Output {
@@ -21,4 +26,8 @@ export interface RefreshTokenRequest__Output {
    */
   'idempotency_key': (string);
   'claims': ({[key: string]: string});
+  /**
+   * Addition: required when the family is DPoP-bound.
+   */
+  'dpop': (_token_v1_DpopProof__Output | null);
 }
