@@ -9,18 +9,23 @@ import type { IssuedPair, TokenService } from './token-service.js';
 export const tokenEngine = rpcsOf<TokenEngineDefinition>('token.v1.TokenEngine');
 
 // Field order matters: the first failing field is the one reported, tenant first (upstream).
+/** Until DPoP binding is served, a request carrying a proof is refused rather than silently left unbound. */
+const noDpop = z.null({ error: 'dpop is not supported by this server yet' });
+
 const IssueTokenRequest = z.strictObject({
   tenant_id: tenantId,
   sub: identifier('sub'),
   idempotency_key: idempotencyKey,
   claims,
   audiences,
+  dpop: noDpop,
 });
 const RefreshTokenRequest = z.strictObject({
   tenant_id: tenantId,
   refresh_token: refreshToken,
   idempotency_key: idempotencyKey,
   claims,
+  dpop: noDpop,
 });
 const RevokeTokenRequest = z.strictObject({ tenant_id: tenantId, refresh_token: refreshToken });
 const RevokeAudienceRequest = z.strictObject({ tenant_id: tenantId, audience: identifier('audience') });

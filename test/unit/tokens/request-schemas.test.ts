@@ -19,8 +19,15 @@ const TOKEN = 'A'.repeat(43);
 
 /** A valid request per method, as proto-loader decodes it (defaults on). */
 const VALID: Record<string, Record<string, unknown>> = {
-  [ISSUE]: { tenant_id: 'tenant-a', sub: 'user-1', idempotency_key: '', claims: { role: 'admin' }, audiences: ['api'] },
-  [REFRESH]: { tenant_id: 'tenant-a', refresh_token: TOKEN, idempotency_key: '', claims: {} },
+  [ISSUE]: {
+    tenant_id: 'tenant-a',
+    sub: 'user-1',
+    idempotency_key: '',
+    claims: { role: 'admin' },
+    audiences: ['api'],
+    dpop: null,
+  },
+  [REFRESH]: { tenant_id: 'tenant-a', refresh_token: TOKEN, idempotency_key: '', claims: {}, dpop: null },
   [REVOKE_TOKEN]: { tenant_id: 'tenant-a', refresh_token: TOKEN },
   [REVOKE_AUDIENCE]: { tenant_id: 'tenant-a', audience: 'api' },
   [REVOKE_USER]: { tenant_id: 'tenant-a', user_id: 'user-1' },
