@@ -64,14 +64,17 @@ test: check ## Check, build, then run every test project
 	npm test
 
 # Benchmarks drive the built service against a real Redis (REDIS_URL, else a throwaway
-# redis-server, installed with apt when missing). Never part of `make test`.
+# redis-server, installed with apt when missing). Never part of `make test`. The bench is
+# TypeScript, compiled with the src/ it imports into dist/bench/ (tsconfig.bench.json).
 bench: build ## Benchmark every RPC against its ceilings (prints tables; see doc/PERFORMANCE.md)
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
-	node bench/run.mjs
+	npm run build:bench
+	node dist/bench/bench/run.js
 
 soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Redis memory over time
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
-	node bench/soak.mjs $${SOAK_SECONDS:-300}
+	npm run build:bench
+	node dist/bench/bench/soak.js $${SOAK_SECONDS:-300}
 
 proto-gen: node_modules ## Regenerate src/generated from proto/
 	npm run proto-gen

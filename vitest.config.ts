@@ -19,7 +19,15 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/deploy/**/*.test.ts'] } },
-      { test: { name: 'contract', include: ['test/contract/**/*.test.ts'], ...withRedis } },
+      // The contract suites also run on a Cluster and a Sentinel setup, started once per run.
+      {
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          ...withRedis,
+          globalSetup: [...withRedis.globalSetup, 'test/support/redis-topologies-setup.ts'],
+        },
+      },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...withRedis } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...withRedis } },
       // The client SDK, CLI and examples against a started service; the CLI and examples run

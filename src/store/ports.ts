@@ -100,7 +100,10 @@ export interface TokenStore {
   revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void>;
   /** Revokes every token of the user issued up to now that names the audience. */
   revokeUserAudience(policy: TenantStorePolicy, userId: string, audience: string, audit: RevocationAudit): Promise<void>;
-  /** The tenant's most recent audit records, newest last (at most `count`). */
+  /**
+   * The tenant's most recent audit records, newest last (at most `count`). A store keeps
+   * the newest AUDIT_RECORDS_PER_TENANT (audit-limit.ts); older ones are gone.
+   */
   recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]>;
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantKeys } from '../../src/store/redis/keys.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import type { WireTokenPair } from '../support/grpc-client.js';
-import { startRedisServer, type RedisServerTopology } from '../support/redis-topologies.js';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 const TOKENS = 10_000;
 const WITH_IDEMPOTENCY_KEY = 1_000;
@@ -27,7 +27,7 @@ const SETTLE_TIMEOUT_MS = 10_000;
 /** used_memory may differ this much from the baseline (allocator and bookkeeping noise). */
 const MEMORY_TOLERANCE_BYTES = 256 * 1024;
 
-let server: RedisServerTopology;
+let server: RedisServer;
 let t: TestApp;
 let admin: Redis;
 

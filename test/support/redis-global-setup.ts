@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import type { TestProject } from 'vitest/node';
+import { startRedisServer } from './redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,14 +26,18 @@ interface SharedRedis {
 const SHARED = Symbol.for('token-engine.test.redis');
 type GlobalWithRedis = typeof globalThis & { [SHARED]?: SharedRedis };
 
-const READY_TIMEOUT_MS = 10_000;
 const CONTAINER_IMAGE = 'redis:7-alpine';
+/**
+ * How long the container runtime may take to answer. Without one, testcontainers says so
+ * within milliseconds; a DOCKER_HOST that points nowhere could otherwise hang the run.
+ */
+const RUNTIME_ANSWER_MS = 5_000;
 
 /**
  * vitest global setup for the projects that need Redis: provides `redisUrl` and returns
  * the teardown. The first project to run it starts Redis, the last one to finish stops it.
- * Order: `REDIS_URL`, then testcontainers when installed and a container runtime answers,
- * then the local `redis-server` binary on a free port.
+ * Order: `REDIS_URL`, then testcontainers when a container runtime answers, then a local
+ * `redis-server` on a free port (test/support/redis-server.ts). It logs the path taken.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const scope = globalThis as GlobalWithRedis;
@@ -65,14 +66,14 @@ async function startRedis(): Promise<RedisHandle> {
 
   const problems: string[] = [];
   try {
-    const container = await startContainer();
-    if (container) return announce(container);
-    problems.push('testcontainers: package not installed');
+    return announce(await startContainer());
   } catch (error) {
     problems.push(`testcontainers: ${reasonOf(error)}`);
+    log(`testcontainers not used (${reasonOf(error)}); starting a local redis-server`);
   }
   try {
-    return announce(await startLocalServer());
+    const server = await startRedisServer();
+    return announce({ url: server.url, source: `local redis-server (${server.dir})`, stop: server.stop });
   } catch (error) {
     problems.push(`redis-server: ${reasonOf(error)}`);
   }
@@ -86,44 +87,22 @@ async function startRedis(): Promise<RedisHandle> {
 }
 
 function announce(handle: RedisHandle): RedisHandle {
-  process.stderr.write(`[redis-global-setup] using ${handle.source}: ${handle.url}\n`);
+  log(`using ${handle.source}: ${handle.url}`);
   return handle;
 }
 
-/** The part of the testcontainers API used here; the package is optional. */
-interface TestcontainersModule {
-  getContainerRuntimeClient: () => Promise<unknown>;
-  GenericContainer: new (
-    image: string,
-  ) => {
-    withExposedPorts: (port: number) => {
-      start: () => Promise<{
-        getHost: () => string;
-        getMappedPort: (port: number) => number;
-        stop: () => Promise<unknown>;
-      }>;
-    };
-  };
+function log(text: string): void {
+  process.stderr.write(`[redis-global-setup] ${text}\n`);
 }
 
-/** Returns undefined when testcontainers is not installed; throws when no runtime answers. */
-async function startContainer(): Promise<RedisHandle | undefined> {
-  // A variable specifier keeps tsc and vite from resolving a package that may be absent.
-  const specifier = 'testcontainers';
-  let tc: TestcontainersModule;
-  try {
-    tc = (await import(specifier)) as TestcontainersModule;
-  } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(`'${specifier}'`)) return undefined;
-    throw error;
-  }
-  // Fails fast with "Could not find a working container runtime strategy" without Docker.
-  await tc.getContainerRuntimeClient();
-  const container = await new tc.GenericContainer(CONTAINER_IMAGE).withExposedPorts(6379).start();
-  const url = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+/** A Redis container; throws when no container runtime answers in time. */
+async function startContainer(): Promise<RedisHandle> {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  await withTimeout(getContainerRuntimeClient(), RUNTIME_ANSWER_MS, 'the container runtime did not answer');
+  const { RedisContainer } = await import('@testcontainers/redis');
+  const container = await new RedisContainer(CONTAINER_IMAGE).start();
   return {
-    url,
+    url: container.getConnectionUrl(),
     source: `testcontainers (${CONTAINER_IMAGE})`,
     stop: async () => {
       await container.stop();
@@ -131,133 +110,14 @@ async function startContainer(): Promise<RedisHandle | undefined> {
   };
 }
 
-async function startLocalServer(): Promise<RedisHandle> {
-  // The free port can be taken between close() and redis-server's bind: retry a little.
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
-    try {
-      return await spawnRedis(port);
-    } catch (error) {
-      lastError = error;
-      if (isNotInstalled(error)) break;
-    }
-  }
-  throw lastError;
-}
-
-async function spawnRedis(port: number): Promise<RedisHandle> {
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    tmpdir(),
-    '--loglevel',
-    'warning',
-  ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-2000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  const exited = new Promise<never>((_, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      reject(new Error(`exited early (code ${code}, signal ${signal}): ${output.trim()}`));
-    });
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
   });
-  const polling = new AbortController();
-  try {
-    await Promise.race([waitForPong(port, READY_TIMEOUT_MS, polling.signal), exited]);
-  } catch (error) {
-    polling.abort();
-    process.removeListener('exit', killOnExit);
-    await stopChild(child);
-    throw error;
-  }
-  exited.catch(() => {});
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    source: `local redis-server (pid ${child.pid})`,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      await stopChild(child);
-    },
-  };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  // No pid: the spawn itself failed (ENOENT) and there is nothing to stop.
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function isNotInstalled(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function reasonOf(error: unknown): string {
-  if (isNotInstalled(error)) return 'binary not found on PATH';
   return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP port assigned');
-  return address.port;
-}
-
-/** Polls with a raw RESP `PING` until the server answers `+PONG`. */
-async function waitForPong(port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // Stop polling once the caller gave up (the server exited), or the loop holds vitest open.
-    if (signal.aborted) throw new Error('stopped waiting for PONG');
-    if (await pingOnce(port)) return;
-    if (Date.now() > deadline) throw new Error(`no PONG on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function pingOnce(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-  });
 }

@@ -1,35 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { LockStore } from '../ports.js';
+import { ExpiringMap } from './expiring-map.js';
 
-/** Leases within one process. */
+/** Leases within one process: lock name → owner token, until the lease lapses. */
 export class MemoryLockStore implements LockStore {
-  private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly leases: ExpiringMap<string, string>;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(clock: Clock) {
+    this.leases = new ExpiringMap(clock);
+  }
 
   async acquire(name: string, ttlMs: number): Promise<string | undefined> {
-    const now = this.clock.now();
-    const held = this.locks.get(name);
-    if (held && held.expiresAt > now) return undefined;
+    if (this.leases.get(name) !== undefined) return undefined;
     const owner = randomUUID();
-    this.locks.set(name, { owner, expiresAt: now + ttlMs });
+    this.leases.set(name, owner, ttlMs);
     return owner;
   }
 
   async release(name: string, owner: string): Promise<void> {
-    if (this.locks.get(name)?.owner === owner) this.locks.delete(name);
+    if (this.leases.get(name) === owner) this.leases.delete(name);
   }
 
   /** Drops lapsed leases; returns how many. */
   sweep(): number {
-    const now = this.clock.now();
-    let removed = 0;
-    for (const [name, lease] of this.locks) {
-      if (lease.expiresAt > now) continue;
-      this.locks.delete(name);
-      removed += 1;
-    }
-    return removed;
+    return this.leases.prune();
   }
 }

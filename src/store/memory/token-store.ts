@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import type {
   NewRefreshToken,
   NewTokenFamily,
@@ -8,16 +9,10 @@ import type {
   TenantStorePolicy,
   TokenStore,
 } from '../ports.js';
+import { BoundedLog } from './bounded-log.js';
+import { ExpiringMap } from './expiring-map.js';
 
-/** Audit records kept per tenant. */
-export const MEMORY_AUDIT_LIMIT = 10_000;
-/** Expired entries are swept after this many writes, so memory follows live tokens. */
-const SWEEP_EVERY_WRITES = 1_024;
-
-interface Expiring {
-  expiresAt: number;
-}
-interface TokenEntry extends Expiring {
+interface TokenEntry {
   readonly subject: string;
   readonly audiences: readonly string[];
   readonly claims: Readonly<Record<string, string>>;
@@ -25,26 +20,35 @@ interface TokenEntry extends Expiring {
   readonly sequence: number;
   state: 'active' | 'consumed' | 'revoked';
 }
-interface Marker extends Expiring {
-  readonly value: number;
-}
 
 class TenantData {
   sequence = 0;
-  readonly tokens = new Map<string, TokenEntry>();
-  readonly revokedFamilies = new Map<string, Marker>();
-  /** Watermarks by a collision-free composite key (JSON of the id tuple). */
-  readonly watermarks = new Map<string, Marker>();
-  readonly audit: RevocationAudit[] = [];
+  readonly tokens: ExpiringMap<string, TokenEntry>;
+  /** Revoked family ids (the value is unused: presence is the marker). */
+  readonly revokedFamilies: ExpiringMap<string, true>;
+  /** Watermarks (issue sequences) by a collision-free composite key (JSON of the id tuple). */
+  readonly watermarks: ExpiringMap<string, number>;
+  readonly audit = new BoundedLog<RevocationAudit>(AUDIT_RECORDS_PER_TENANT);
+
+  constructor(clock: Clock) {
+    this.tokens = new ExpiringMap(clock);
+    this.revokedFamilies = new ExpiringMap(clock);
+    this.watermarks = new ExpiringMap(clock);
+  }
+
+  /** The maps whose entries expire: what a sweep walks. */
+  expiring(): readonly ExpiringMap<string, unknown>[] {
+    return [this.tokens, this.revokedFamilies, this.watermarks];
+  }
 }
 
 /**
  * The embedded single-process store: the same semantics as the Redis scripts, with
- * JavaScript's run-to-completion standing in for script atomicity.
+ * JavaScript's run-to-completion standing in for script atomicity. Every entry expires
+ * through {@link ExpiringMap}; the audit trail is bounded on append.
  */
 export class MemoryTokenStore implements TokenStore {
   private readonly tenants = new Map<string, TenantData>();
-  private writes = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -72,12 +76,12 @@ export class MemoryTokenStore implements TokenStore {
 
   async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void> {
     const t = this.tenant(policy.tenantId);
-    const entry = this.live(t.tokens, digest, this.clock.now());
+    const entry = t.tokens.get(digest);
     if (entry) {
       entry.state = 'revoked';
       this.revokeFamily(t, policy, entry.familyId);
     }
-    this.record(t, audit);
+    t.audit.push({ ...audit });
   }
 
   async revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
@@ -93,35 +97,34 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]> {
-    return this.tenant(tenantId).audit.slice(-count);
+    return this.tenant(tenantId).audit.last(count);
   }
 
   /**
-   * Drops the tenant's expired tokens, markers and watermarks (the reconciler; writes
-   * also sweep every store-wide {@link SWEEP_EVERY_WRITES}). Returns what it looked at
-   * and removed.
+   * Drops the tenant's expired tokens, markers and watermarks (the reconciler; each map
+   * also prunes itself as it is written). Returns what it looked at and removed.
    */
   sweepTenant(tenantId: string, now = this.clock.now()): { examined: number; removed: number } {
     const t = this.tenants.get(tenantId);
     if (!t) return { examined: 0, removed: 0 };
     let examined = 0;
     let removed = 0;
-    for (const map of [t.tokens, t.revokedFamilies, t.watermarks] as Map<string, Expiring>[]) {
-      examined += map.size;
-      for (const [key, value] of map) {
-        if (value.expiresAt > now) continue;
-        map.delete(key);
-        removed += 1;
-      }
+    for (const map of t.expiring()) {
+      examined += map.size();
+      removed += map.prune(now);
     }
     return { examined, removed };
   }
 
   /** Number of live entries of every kind, for tests of bounded memory. */
   size(now = this.clock.now()): number {
-    this.sweep(now);
     let n = 0;
-    for (const t of this.tenants.values()) n += t.tokens.size + t.revokedFamilies.size + t.watermarks.size;
+    for (const t of this.tenants.values()) {
+      for (const map of t.expiring()) {
+        map.prune(now);
+        n += map.size();
+      }
+    }
     return n;
   }
 
@@ -131,7 +134,7 @@ export class MemoryTokenStore implements TokenStore {
     digest: string,
     now: number,
   ): { kind: 'active'; token: TokenEntry } | { kind: 'not_found' | 'revoked' | 'reused' } {
-    const entry = this.live(t.tokens, digest, now);
+    const entry = t.tokens.get(digest, now);
     if (!entry) return { kind: 'not_found' };
     if (entry.state === 'consumed') {
       this.revokeFamily(t, policy, entry.familyId);
@@ -142,73 +145,42 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   private isRevoked(t: TenantData, entry: TokenEntry, now: number): boolean {
-    if (this.live(t.revokedFamilies, entry.familyId, now)) return true;
+    if (t.revokedFamilies.get(entry.familyId, now)) return true;
     const applies = [['u', entry.subject]];
     for (const audience of entry.audiences) applies.push(['a', audience], ['ua', entry.subject, audience]);
     return applies.some((ids) => {
-      const mark = this.live(t.watermarks, JSON.stringify(ids), now);
-      return mark !== undefined && entry.sequence <= mark.value;
+      const mark = t.watermarks.get(JSON.stringify(ids), now);
+      return mark !== undefined && entry.sequence <= mark;
     });
   }
 
   private store(t: TenantData, token: NewRefreshToken, familyId: string): void {
     t.sequence += 1;
-    t.tokens.set(token.digest, {
+    const entry: TokenEntry = {
       subject: token.subject,
       audiences: [...token.audiences],
       claims: { ...token.claims },
       familyId,
       sequence: t.sequence,
-      expiresAt: token.expiresAt,
       state: 'active',
-    });
-    this.wrote();
+    };
+    t.tokens.setUntil(token.digest, entry, token.expiresAt);
   }
 
   private revokeFamily(t: TenantData, policy: TenantStorePolicy, familyId: string): void {
-    t.revokedFamilies.set(familyId, { value: 1, expiresAt: this.clock.now() + policy.revocationRetentionMs });
-    this.wrote();
+    t.revokedFamilies.set(familyId, true, policy.revocationRetentionMs);
   }
 
   private setWatermark(policy: TenantStorePolicy, ids: string[], audit: RevocationAudit): void {
     const t = this.tenant(policy.tenantId);
-    t.watermarks.set(JSON.stringify(ids), { value: t.sequence, expiresAt: this.clock.now() + policy.revocationRetentionMs });
-    this.record(t, audit);
-    this.wrote();
-  }
-
-  private record(t: TenantData, audit: RevocationAudit): void {
+    t.watermarks.set(JSON.stringify(ids), t.sequence, policy.revocationRetentionMs);
     t.audit.push({ ...audit });
-    if (t.audit.length > MEMORY_AUDIT_LIMIT) t.audit.splice(0, t.audit.length - MEMORY_AUDIT_LIMIT);
-  }
-
-  private live<T extends Expiring>(map: Map<string, T>, key: string, now: number): T | undefined {
-    const value = map.get(key);
-    if (!value) return undefined;
-    if (value.expiresAt <= now) {
-      map.delete(key);
-      return undefined;
-    }
-    return value;
-  }
-
-  private wrote(): void {
-    this.writes += 1;
-    if (this.writes % SWEEP_EVERY_WRITES === 0) this.sweep(this.clock.now());
-  }
-
-  private sweep(now: number): void {
-    for (const t of this.tenants.values()) {
-      for (const map of [t.tokens, t.revokedFamilies, t.watermarks] as Map<string, Expiring>[]) {
-        for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
-      }
-    }
   }
 
   private tenant(tenantId: string): TenantData {
     let t = this.tenants.get(tenantId);
     if (!t) {
-      t = new TenantData();
+      t = new TenantData(this.clock);
       this.tenants.set(tenantId, t);
     }
     return t;

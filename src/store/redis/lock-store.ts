@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { LockStore } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
+import { defineScript, integerReply } from './define-script.js';
 import { lockKey } from './keys.js';
 import { LOCK_RELEASE } from './scripts.js';
 
+const releaseScript = defineScript({ name: 'lock_release', keys: 1, lua: LOCK_RELEASE, reply: integerReply('lock_release') });
+
 /** `SET NX PX` leases with compare-and-delete release. */
 export class RedisLockStore implements LockStore {
-  constructor(private readonly redis: RedisClient) {
-    if (!('teLockRelease' in redis)) redis.defineCommand('teLockRelease', { numberOfKeys: 1, lua: LOCK_RELEASE });
-  }
+  constructor(private readonly redis: RedisClient) {}
 
   async acquire(name: string, ttlMs: number): Promise<string | undefined> {
     const owner = randomUUID();
@@ -17,7 +18,6 @@ export class RedisLockStore implements LockStore {
   }
 
   async release(name: string, owner: string): Promise<void> {
-    const run = (this.redis as unknown as { teLockRelease: (k: string, o: string) => Promise<number> }).teLockRelease;
-    await guarded(() => run.call(this.redis, lockKey(name), owner));
+    await releaseScript(this.redis, [lockKey(name)], [owner]);
   }
 }

@@ -1,9 +1,10 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { MaintenanceStore, ReconcileReport, TenantStorePolicy } from '../ports.js';
+import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
+import { defineScript, unexpectedReply } from './define-script.js';
 import { TenantKeys, TOKEN_KEY_KINDS } from './keys.js';
 import { RECONCILE_KEYS } from './scripts.js';
-import { AUDIT_STREAM_MAX_LENGTH } from './token-store.js';
 
 /** Keys asked for per SCAN call: one page, fixed by one script call. */
 export const RECONCILE_SCAN_COUNT = 500;
@@ -13,7 +14,18 @@ export const RECONCILE_SCAN_COUNT = 500;
  */
 export const RECONCILE_MAX_PAGES = 200;
 
-type Runner = (...args: (string | number)[]) => Promise<[number, number]>;
+/** One SCAN page of one tenant's keys (a page has any number of keys). */
+const reconcileKeysScript = defineScript({
+  name: 'reconcile_keys',
+  keys: 'any',
+  lua: RECONCILE_KEYS,
+  reply: (raw): { fixed: number; unknown: number } => {
+    if (!Array.isArray(raw)) throw unexpectedReply('reconcile_keys', raw);
+    const [fixed, unknown]: unknown[] = raw;
+    if (typeof fixed !== 'number' || typeof unknown !== 'number') throw unexpectedReply('reconcile_keys', raw);
+    return { fixed, unknown };
+  },
+});
 
 /**
  * The reconciler's side of the Redis store. Token data always gets its expiry in the
@@ -30,10 +42,7 @@ export class RedisMaintenanceStore implements MaintenanceStore {
     private readonly redis: RedisClient,
     private readonly now: () => number = Date.now,
     private readonly maxPages = RECONCILE_MAX_PAGES,
-  ) {
-    // No numberOfKeys: a page has any number of keys, passed first at each call.
-    if (!('teReconcileKeys' in redis)) redis.defineCommand('teReconcileKeys', { lua: RECONCILE_KEYS });
-  }
+  ) {}
 
   async reconcile(policy: TenantStorePolicy, signal?: AbortSignal): Promise<ReconcileReport> {
     const keys = new TenantKeys(policy.tenantId);
@@ -64,15 +73,15 @@ export class RedisMaintenanceStore implements MaintenanceStore {
         cursor = next;
         if (found.length === 0) continue;
         examined += found.length;
-        const [f, u] = await this.fix(found, keys, policy, singletons);
-        fixed += f;
-        unknown += u;
+        const page = await this.fix(found, keys, policy, singletons);
+        fixed += page.fixed;
+        unknown += page.unknown;
       }
       if (cursor === '0' && started) saved.delete(id);
       else saved.set(id, cursor);
     }
 
-    const auditTrimmed = await guarded(() => this.redis.xtrim(keys.audit(), 'MAXLEN', '~', AUDIT_STREAM_MAX_LENGTH));
+    const auditTrimmed = await guarded(() => this.redis.xtrim(keys.audit(), 'MAXLEN', '~', AUDIT_RECORDS_PER_TENANT));
     return { examined, fixed, unknown, auditTrimmed, complete };
   }
 
@@ -80,21 +89,20 @@ export class RedisMaintenanceStore implements MaintenanceStore {
     return this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
   }
 
-  private fix(found: string[], keys: TenantKeys, policy: TenantStorePolicy, singletons: string[]): Promise<[number, number]> {
-    const run = (this.redis as unknown as { teReconcileKeys: Runner }).teReconcileKeys;
-    return guarded(() =>
-      run.call(
-        this.redis,
-        found.length,
-        ...found,
-        keys.prefix,
-        this.now(),
-        policy.revocationRetentionMs,
-        TOKEN_KEY_KINDS.record,
-        TOKEN_KEY_KINDS.familyMarker,
-        TOKEN_KEY_KINDS.watermark,
-        ...singletons,
-      ),
-    );
+  private fix(
+    found: string[],
+    keys: TenantKeys,
+    policy: TenantStorePolicy,
+    singletons: string[],
+  ): Promise<{ fixed: number; unknown: number }> {
+    return reconcileKeysScript(this.redis, found, [
+      keys.prefix,
+      this.now(),
+      policy.revocationRetentionMs,
+      TOKEN_KEY_KINDS.record,
+      TOKEN_KEY_KINDS.familyMarker,
+      TOKEN_KEY_KINDS.watermark,
+      ...singletons,
+    ]);
   }
 }

@@ -6,6 +6,10 @@
  * Token record (hash): sub, aud (JSON array), clm (JSON object), fam (family id),
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
  * r = revoked), rk (JSON array of the watermark keys that apply to the token).
+ *
+ * This module exports Lua text only: the Redis command diagnostics
+ * (observability/redis-diagnostics.ts) name a script by its export name, lowercased, and
+ * recognise it by its body or SHA1. The stores run these through `defineScript`.
  */
 
 /** Shared helpers: load a live record and decide whether it is revoked. */

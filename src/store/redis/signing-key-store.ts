@@ -1,18 +1,26 @@
 import type { SigningKeyStore, StoredSigningKey } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
+import { defineScript, stringsReply, unexpectedReply } from './define-script.js';
 import { TenantKeys } from './keys.js';
 import { LOAD_OR_CREATE_KEY } from './scripts.js';
 
+const loadOrCreateScript = defineScript({
+  name: 'load_or_create_key',
+  keys: 1,
+  lua: LOAD_OR_CREATE_KEY,
+  reply: (raw) =>
+    stringsReply('load_or_create_key')(raw).map((blob) => {
+      if (blob === undefined) throw unexpectedReply('load_or_create_key', raw);
+      return parseKey(blob);
+    }),
+});
+
 /** Signing keys in one Redis hash per tenant (kid → JSON), shared by every replica. */
 export class RedisSigningKeyStore implements SigningKeyStore {
-  constructor(private readonly redis: RedisClient) {
-    if (!('teLoadOrCreateKey' in redis)) redis.defineCommand('teLoadOrCreateKey', { numberOfKeys: 1, lua: LOAD_OR_CREATE_KEY });
-  }
+  constructor(private readonly redis: RedisClient) {}
 
-  async loadOrCreate(tenantId: string, candidate: StoredSigningKey): Promise<StoredSigningKey[]> {
-    const run = (this.redis as unknown as { teLoadOrCreateKey: (...a: string[]) => Promise<string[]> }).teLoadOrCreateKey;
-    const blobs = await guarded(() => run.call(this.redis, this.hash(tenantId), candidate.kid, JSON.stringify(candidate)));
-    return blobs.map(parseKey);
+  loadOrCreate(tenantId: string, candidate: StoredSigningKey): Promise<StoredSigningKey[]> {
+    return loadOrCreateScript(this.redis, [this.hash(tenantId)], [candidate.kid, JSON.stringify(candidate)]);
   }
 
   async list(tenantId: string): Promise<StoredSigningKey[]> {

@@ -8,54 +8,20 @@ import type {
   TenantStorePolicy,
   TokenStore,
 } from '../ports.js';
+import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
+import { defineScript, integerReply, stringsReply } from './define-script.js';
 import { TenantKeys } from './keys.js';
 import { ISSUE, PRESENT, REVOKE_TOKEN, REVOKE_WATERMARK, ROTATE } from './scripts.js';
 
-/** Audit streams keep about this many records per tenant (approximate trim). */
-export const AUDIT_STREAM_MAX_LENGTH = 100_000;
+const issueScript = defineScript({ name: 'issue', keys: 1, lua: ISSUE, reply: integerReply('issue') });
 
-type ScriptName = 'teIssue' | 'tePresent' | 'teRotate' | 'teRevokeToken' | 'teRevokeWatermark';
-const SCRIPTS: Record<ScriptName, { keys: number; lua: string }> = {
-  teIssue: { keys: 1, lua: ISSUE },
-  tePresent: { keys: 1, lua: PRESENT },
-  teRotate: { keys: 2, lua: ROTATE },
-  teRevokeToken: { keys: 1, lua: REVOKE_TOKEN },
-  teRevokeWatermark: { keys: 1, lua: REVOKE_WATERMARK },
-};
-
-type ScriptRunner = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
-/** Refresh tokens in Redis: one script call per operation. */
-export class RedisTokenStore implements TokenStore {
-  private readonly keysByTenant = new Map<string, TenantKeys>();
-
-  constructor(private readonly redis: RedisClient) {
-    for (const [name, script] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: script.keys, lua: script.lua });
-    }
-  }
-
-  async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void> {
-    const k = this.keys(policy.tenantId);
-    await this.run(
-      'teIssue',
-      k.refreshToken(token.digest),
-      k.prefix,
-      token.subject,
-      JSON.stringify(token.audiences),
-      JSON.stringify(token.claims),
-      token.familyId,
-      token.issuedAt,
-      token.expiresAt,
-      JSON.stringify(k.watermarksFor(token.subject, token.audiences)),
-    );
-  }
-
-  async present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome> {
-    const k = this.keys(policy.tenantId);
-    const reply = (await this.run('tePresent', k.refreshToken(digest), k.prefix, now, policy.revocationRetentionMs)) as string[];
-    const [kind, subject, audiences, claims] = reply;
+const presentScript = defineScript({
+  name: 'present',
+  keys: 1,
+  lua: PRESENT,
+  reply: (raw): PresentOutcome => {
+    const [kind, subject, audiences, claims] = stringsReply('present')(raw);
     if (kind === 'active') {
       return {
         kind,
@@ -66,35 +32,73 @@ export class RedisTokenStore implements TokenStore {
         },
       };
     }
-    return { kind: outcomeKind(kind) };
+    return { kind: refusal('present', kind) };
+  },
+});
+
+const rotateScript = defineScript({
+  name: 'rotate',
+  keys: 2,
+  lua: ROTATE,
+  reply: (raw): RotateOutcome => {
+    const [kind] = stringsReply('rotate')(raw);
+    return kind === 'rotated' ? { kind } : { kind: refusal('rotate', kind) };
+  },
+});
+
+const revokeTokenScript = defineScript({ name: 'revoke_token', keys: 1, lua: REVOKE_TOKEN, reply: integerReply('revoke_token') });
+
+const revokeWatermarkScript = defineScript({
+  name: 'revoke_watermark',
+  keys: 1,
+  lua: REVOKE_WATERMARK,
+  reply: integerReply('revoke_watermark'),
+});
+
+/** Refresh tokens in Redis: one script call per operation. */
+export class RedisTokenStore implements TokenStore {
+  private readonly keysByTenant = new Map<string, TenantKeys>();
+
+  constructor(private readonly redis: RedisClient) {}
+
+  async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void> {
+    const k = this.keys(policy.tenantId);
+    await issueScript(
+      this.redis,
+      [k.refreshToken(token.digest)],
+      [
+        k.prefix,
+        token.subject,
+        JSON.stringify(token.audiences),
+        JSON.stringify(token.claims),
+        token.familyId,
+        token.issuedAt,
+        token.expiresAt,
+        JSON.stringify(k.watermarksFor(token.subject, token.audiences)),
+      ],
+    );
   }
 
-  async rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome> {
+  present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome> {
     const k = this.keys(policy.tenantId);
-    const reply = (await this.run(
-      'teRotate',
-      k.refreshToken(presentedDigest),
-      k.refreshToken(next.digest),
-      k.prefix,
-      now,
-      policy.revocationRetentionMs,
-      JSON.stringify(next.claims),
-      next.issuedAt,
-      next.expiresAt,
-    )) as string[];
-    const kind = reply[0];
-    return kind === 'rotated' ? { kind } : { kind: outcomeKind(kind) };
+    return presentScript(this.redis, [k.refreshToken(digest)], [k.prefix, now, policy.revocationRetentionMs]);
+  }
+
+  rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome> {
+    const k = this.keys(policy.tenantId);
+    return rotateScript(
+      this.redis,
+      [k.refreshToken(presentedDigest), k.refreshToken(next.digest)],
+      [k.prefix, now, policy.revocationRetentionMs, JSON.stringify(next.claims), next.issuedAt, next.expiresAt],
+    );
   }
 
   async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void> {
     const k = this.keys(policy.tenantId);
-    await this.run(
-      'teRevokeToken',
-      k.refreshToken(digest),
-      k.prefix,
-      policy.revocationRetentionMs,
-      AUDIT_STREAM_MAX_LENGTH,
-      ...auditFields(policy.tenantId, audit),
+    await revokeTokenScript(
+      this.redis,
+      [k.refreshToken(digest)],
+      [k.prefix, policy.revocationRetentionMs, AUDIT_RECORDS_PER_TENANT, ...auditFields(policy.tenantId, audit)],
     );
   }
 
@@ -126,13 +130,15 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private async revokeByWatermark(policy: TenantStorePolicy, watermarkKey: string, audit: RevocationAudit): Promise<void> {
-    await this.run(
-      'teRevokeWatermark',
-      watermarkKey,
-      this.keys(policy.tenantId).prefix,
-      policy.revocationRetentionMs,
-      AUDIT_STREAM_MAX_LENGTH,
-      ...auditFields(policy.tenantId, audit),
+    await revokeWatermarkScript(
+      this.redis,
+      [watermarkKey],
+      [
+        this.keys(policy.tenantId).prefix,
+        policy.revocationRetentionMs,
+        AUDIT_RECORDS_PER_TENANT,
+        ...auditFields(policy.tenantId, audit),
+      ],
     );
   }
 
@@ -144,16 +150,12 @@ export class RedisTokenStore implements TokenStore {
     }
     return k;
   }
-
-  private run(name: ScriptName, ...keysAndArgs: (string | number)[]): Promise<unknown> {
-    const runner = (this.redis as unknown as Record<ScriptName, ScriptRunner>)[name];
-    return guarded(() => runner.apply(this.redis, keysAndArgs));
-  }
 }
 
-function outcomeKind(kind: string | undefined): 'not_found' | 'revoked' | 'reused' {
+/** The refusals a token script answers with; anything else is a bug. */
+function refusal(name: string, kind: string | undefined): 'not_found' | 'revoked' | 'reused' {
   if (kind === 'not_found' || kind === 'revoked' || kind === 'reused') return kind;
-  throw new Error(`unexpected token script reply: ${String(kind)}`);
+  throw new Error(`unexpected reply from script ${name}: ${String(kind)}`);
 }
 
 function auditFields(tenantId: string, audit: RevocationAudit): string[] {

@@ -1,11 +1,21 @@
 // Soak: a mixed workload for a set time; reports the service's RSS and Redis memory over
 // the run (after a warm-up) to show memory stays flat. Bounded in time and rate.
-// Usage: node bench/soak.mjs [seconds=300] [in-flight=16]; REDIS_URL or redis-server on PATH.
+// Usage: node dist/bench/bench/soak.js [seconds=300] [in-flight=16]; REDIS_URL or redis-server on PATH.
 import { randomUUID } from 'node:crypto';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { loadTokenEngineProto } from '../dist/grpc/proto.js';
-import { rssMiB, sleep, startRedis, startService } from './lib.mjs';
+import type { TokenPair__Output } from '../src/generated/token/v1/TokenPair.js';
+import { loadTokenEngineProto } from '../src/grpc/proto.js';
+import { rssMiB, sleep, startRedis, startService } from './lib.js';
+
+/** One reading of the sampler. */
+interface Sample {
+  t: number;
+  rssMiB: number;
+  redisMiB: number;
+  keys: number;
+  calls: number;
+}
 
 const seconds = Number(process.argv[2] ?? 300);
 const inFlight = Number(process.argv[3] ?? 16);
@@ -29,18 +39,31 @@ const { proto } = loadTokenEngineProto();
 const client = new proto.token.v1.TokenEngine(svc.grpc, credentials.createInsecure());
 const md = new Metadata();
 md.set('x-api-key', 'soak-key');
-const call = (method, req, meta = md) =>
-  new Promise((resolve) => client[method](req, meta, (err, res) => resolve(err ? { err } : { res })));
+
+/** A unary call's outcome: the error, or the response. */
+type Outcome<T> = { err: ServiceError; res?: undefined } | { err?: undefined; res: T | undefined };
+const settle =
+  <T>(resolve: (outcome: Outcome<T>) => void) =>
+  (err: ServiceError | null, res?: T): void =>
+    resolve(err ? { err } : { res });
+const issue = (req: { sub: string; tenant_id: string; claims: Record<string, string> }, meta = md) =>
+  new Promise<Outcome<TokenPair__Output>>((resolve) => client.IssueToken(req, meta, settle(resolve)));
+const refresh = (req: { refresh_token: string; tenant_id: string }) =>
+  new Promise<Outcome<TokenPair__Output>>((resolve) => client.RefreshToken(req, md, settle(resolve)));
+const revoke = (req: { refresh_token: string; tenant_id: string }) =>
+  new Promise<Outcome<unknown>>((resolve) => client.RevokeToken(req, md, settle(resolve)));
+const revokeUser = (req: { user_id: string; tenant_id: string }) =>
+  new Promise<Outcome<unknown>>((resolve) => client.RevokeAllUserTokens(req, md, settle(resolve)));
 
 let calls = 0;
 let failures = 0;
 const deadline = Date.now() + seconds * 1000;
-async function worker(w) {
+async function worker(w: number): Promise<void> {
   for (let i = 0; Date.now() < deadline; i++) {
     const sub = `user-${w}-${i % 200}`;
     const withKey = md.clone();
     withKey.set('x-idempotency-key', `soak-${w}-${i % 50}-${Math.floor(Date.now() / 60_000)}`);
-    const issued = await call('IssueToken', { sub, tenant_id: tenantId, claims: { role: 'reader' } }, i % 5 === 0 ? withKey : md);
+    const issued = await issue({ sub, tenant_id: tenantId, claims: { role: 'reader' } }, i % 5 === 0 ? withKey : md);
     calls++;
     if (issued.err) {
       if (issued.err.code !== 9) failures++; // FAILED_PRECONDITION is expected for reused keys with other content
@@ -48,17 +71,17 @@ async function worker(w) {
     }
     // A replayed pair's refresh token may already be rotated: leave those alone.
     if (i % 5 === 0) continue;
-    const refreshed = await call('RefreshToken', { refresh_token: issued.res.refresh_token, tenant_id: tenantId });
+    const refreshed = await refresh({ refresh_token: issued.res?.refresh_token ?? '', tenant_id: tenantId });
     calls++;
     if (refreshed.err) failures++;
     if (i % 10 === 0) {
-      await call('RevokeToken', { refresh_token: refreshed.res?.refresh_token ?? 'x', tenant_id: tenantId });
-      await call('RevokeAllUserTokens', { user_id: sub, tenant_id: tenantId });
+      await revoke({ refresh_token: refreshed.res?.refresh_token ?? 'x', tenant_id: tenantId });
+      await revokeUser({ user_id: sub, tenant_id: tenantId });
       calls += 2;
     }
   }
 }
-const samples = [];
+const samples: Sample[] = [];
 const sampler = (async () => {
   while (Date.now() < deadline) {
     await sleep(5_000);

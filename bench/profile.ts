@@ -1,11 +1,19 @@
 // Profiles the service under one load (node --cpu-prof) and prints where its CPU goes.
-// Usage: node bench/profile.mjs <issue|refresh|issue-replay|revoke|revoke-user> [RS256|ES256] [seconds]
+// Usage: node dist/bench/bench/profile.js <issue|refresh|issue-replay|revoke|revoke-user> [RS256|ES256] [seconds]
 // Needs REDIS_URL or redis-server on PATH. The .cpuprofile stays in bench/profiles/ for
 // Chrome DevTools or speedscope.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, ROOT, runNode, sleep, startRedis } from './lib.mjs';
+import type { LoadResult } from './loadgen.js';
+import { freePort, ROOT, runNode, sleep, startRedis } from './lib.js';
+
+/** The parts of a V8 .cpuprofile read here. */
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const [mode = 'issue', alg = 'ES256', seconds = '4'] = process.argv.slice(2);
 const dir = join(ROOT, 'bench', 'profiles');
@@ -16,7 +24,7 @@ const tenantId = `profile-${Date.now()}`;
 const [grpcPort, httpPort] = [await freePort(), await freePort()];
 const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'dist/main.js')], {
   env: {
-    PATH: process.env.PATH,
+    PATH: process.env['PATH'],
     TOKEN_ENGINE_ISSUER: tenantId,
     TOKEN_ENGINE_AUDIENCE: 'bench-api',
     TOKEN_ENGINE_TLS_MODE: 'disabled',
@@ -37,7 +45,7 @@ for (;;) {
   }
   await sleep(50);
 }
-const r = await runNode('bench/loadgen.mjs', [
+const r = await runNode<LoadResult>('loadgen', [
   JSON.stringify({
     target: `127.0.0.1:${grpcPort}`,
     mode,
@@ -54,17 +62,16 @@ await new Promise((resolve) => {
 });
 await redis.stop();
 
-const file = join(
-  dir,
-  readdirSync(dir).find((f) => f.endsWith('.cpuprofile')),
-);
-const profile = JSON.parse(readFileSync(file, 'utf8'));
+const profileFile = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+if (profileFile === undefined) throw new Error(`no .cpuprofile was written to ${dir}`);
+const file = join(dir, profileFile);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-const selfUs = new Map();
+const selfUs = new Map<string, number>();
 let busy = 0;
 profile.samples.forEach((id, i) => {
-  const frame = nodes.get(id).callFrame;
-  if (frame.functionName === '(idle)') return;
+  const frame = nodes.get(id)?.callFrame;
+  if (!frame || frame.functionName === '(idle)') return;
   const where = frame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
   const key = `${frame.functionName || '(anonymous)'}  ${where}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
   selfUs.set(key, (selfUs.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));

@@ -1,8 +1,15 @@
 // The signing ceiling: jose signs the same claims with an imported key, `concurrency`
 // signatures in flight so WebCrypto spreads them over the libuv pool (every core).
-// Usage: node bench/sign-ceiling.mjs <RS256|ES256|EdDSA> <durationMs>
+// Usage: node dist/bench/bench/sign-ceiling.js <RS256|ES256|EdDSA> <durationMs>
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
+
+/** The JSON line printed at the end. */
+export interface SignResult {
+  readonly alg: string;
+  readonly rps: number;
+  readonly tokenLength: number;
+}
 
 const alg = process.argv[2] ?? 'RS256';
 const durationMs = Number(process.argv[3] ?? 3000);
@@ -12,7 +19,7 @@ const { privateKey } =
     : alg === 'ES256'
       ? await generateKeyPair('ES256')
       : await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-const sign = () => {
+const sign = (): Promise<string> => {
   const iat = Math.floor(Date.now() / 1000);
   return new SignJWT({
     role: 'reader',
@@ -42,4 +49,5 @@ await Promise.all(
   }),
 );
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-console.log(JSON.stringify({ alg, rps: count / seconds, tokenLength: length }));
+const result: SignResult = { alg, rps: count / seconds, tokenLength: length };
+console.log(JSON.stringify(result));

@@ -2,13 +2,56 @@
 // Timed calls go over raw node:http2 with pre-encoded gRPC frames (a grpc-js client costs
 // several times more CPU per call, and on a small machine the generator would measure
 // itself); seeding uses grpc-js.
-// Usage: node bench/loadgen.mjs '<json options>'  → prints one JSON line of results.
-import { connect, constants } from 'node:http2';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { loadTokenEngineProto } from '../dist/grpc/proto.js';
-import { percentile } from './lib.mjs';
+// Usage: node dist/bench/bench/loadgen.js '<json options>'  → prints one JSON line of results.
+import { connect, constants, type OutgoingHttpHeaders } from 'node:http2';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { AnyDefinition, MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
+import type { IssueTokenRequest } from '../src/generated/token/v1/IssueTokenRequest.js';
+import type { TokenPair__Output } from '../src/generated/token/v1/TokenPair.js';
+import { loadTokenEngineProto } from '../src/grpc/proto.js';
+import { percentile } from './lib.js';
 
-const o = JSON.parse(process.argv[2]);
+/** What the orchestrator asks for (one JSON argument). */
+export interface LoadOptions {
+  readonly target: string;
+  readonly mode: LoadMode;
+  readonly concurrency: number;
+  readonly durationMs?: number;
+  readonly maxCalls?: number;
+  readonly tenantId: string;
+  readonly apiKey?: string;
+  /** revoke-user: whose tokens; seed-user: whom to issue for. */
+  readonly userId?: string;
+  /** seed-user: how many tokens. */
+  readonly count?: number;
+}
+
+export type LoadMode =
+  | 'issue'
+  | 'echo'
+  | 'issue-replay'
+  | 'refresh'
+  | 'revoke'
+  | 'revoke-user'
+  | 'revoke-audience'
+  | 'revoke-user-audience'
+  | 'seed-user';
+
+/** The JSON line printed at the end of a timed run. */
+export interface LoadResult {
+  readonly mode: LoadMode;
+  readonly concurrency: number;
+  readonly calls: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+}
+
+const o = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
 const { proto, packageDefinition } = loadTokenEngineProto();
 const client = new proto.token.v1.TokenEngine(o.target, credentials.createInsecure(), {
   'grpc.max_concurrent_streams': 1000,
@@ -16,10 +59,12 @@ const client = new proto.token.v1.TokenEngine(o.target, credentials.createInsecu
 const md = new Metadata();
 md.set('x-api-key', o.apiKey ?? 'bench-key');
 
-const call = (method, req, meta = md) =>
-  new Promise((resolve) => client[method](req, meta, (err, res) => resolve(err ? { err } : { res })));
+const issue = (req: IssueTokenRequest, meta = md) =>
+  new Promise<{ err: ServiceError | null; res: TokenPair__Output | undefined }>((resolve) =>
+    client.IssueToken(req, meta, (err, res) => resolve({ err, res })),
+  );
 
-async function pool(count, concurrency, fn) {
+async function pool(count: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
@@ -29,18 +74,18 @@ async function pool(count, concurrency, fn) {
 }
 
 /** Pre-issues refresh tokens (not timed). */
-async function seed(count, sub = (i) => `seed-${i}`) {
-  const tokens = new Array(count);
+async function seed(count: number, sub = (i: number) => `seed-${i}`): Promise<string[]> {
+  const tokens = new Array<string>(count);
   await pool(count, 64, async (i) => {
-    const r = await call('IssueToken', { sub: sub(i), tenant_id: o.tenantId });
-    if (r.err) throw new Error(`seed failed: ${r.err.details}`);
+    const r = await issue({ sub: sub(i), tenant_id: o.tenantId });
+    if (r.err || !r.res) throw new Error(`seed failed: ${r.err?.details}`);
     tokens[i] = r.res.refresh_token;
   });
   return tokens;
 }
 
 const maxCalls = o.maxCalls ?? 2000;
-let requestFor;
+let requestFor: (i: number) => object;
 let method = 'IssueToken';
 let callMeta = md;
 switch (o.mode) {
@@ -52,7 +97,7 @@ switch (o.mode) {
     callMeta = md.clone();
     callMeta.set('x-idempotency-key', `bench-replay-${process.pid}`);
     const req = { sub: 'bench-replay', tenant_id: o.tenantId, claims: { role: 'reader', org: 'bench' } };
-    await call('IssueToken', req, callMeta);
+    await issue(req, callMeta);
     requestFor = () => req;
     break;
   }
@@ -81,28 +126,40 @@ switch (o.mode) {
     requestFor = () => ({ user_id: 'bench-user-1', audience: 'bench-api', tenant_id: o.tenantId });
     break;
   case 'seed-user': {
-    await seed(o.count, () => o.userId);
-    console.log(JSON.stringify({ seeded: o.count }));
+    const count = o.count ?? 0;
+    await seed(count, () => o.userId ?? 'bench-user-1');
+    console.log(JSON.stringify({ seeded: count }));
     process.exit(0);
     break;
   }
   default:
-    throw new Error(`unknown mode ${o.mode}`);
+    throw new Error(`unknown mode ${String(o.mode)}`);
 }
 
-const definition = packageDefinition['token.v1.TokenEngine'][method];
+function isService(definition: AnyDefinition | undefined): definition is ServiceDefinition {
+  return definition !== undefined && !('format' in definition);
+}
+
+function methodDefinition(name: string): MethodDefinition<object, object> {
+  const service = packageDefinition['token.v1.TokenEngine'];
+  const found = isService(service) ? service[name] : undefined;
+  if (!found) throw new Error(`token.v1.TokenEngine has no method ${name}`);
+  return found;
+}
+
+const definition = methodDefinition(method);
 const session = connect(`http://${o.target}`);
 session.on('error', () => {});
-const headers = {
+const headers: OutgoingHttpHeaders = {
   [constants.HTTP2_HEADER_METHOD]: 'POST',
   [constants.HTTP2_HEADER_PATH]: definition.path,
   'content-type': 'application/grpc',
   te: 'trailers',
 };
-for (const key of callMeta.getMap ? Object.keys(callMeta.getMap()) : []) headers[key] = String(callMeta.getMap()[key]);
+for (const [key, value] of Object.entries(callMeta.getMap())) headers[key] = String(value);
 
 /** One unary call over raw HTTP/2; resolves with the grpc-status (0 = OK) and message. */
-function raw(request) {
+function raw(request: object): Promise<{ status: number; message: string | undefined }> {
   const body = definition.requestSerialize(request);
   const frame = Buffer.allocUnsafe(5 + body.length);
   frame.writeUInt8(0, 0);
@@ -110,12 +167,15 @@ function raw(request) {
   body.copy(frame, 5);
   return new Promise((resolve) => {
     const stream = session.request(headers);
-    let status;
-    let message;
-    stream.on('response', (h) => {
-      if (h['grpc-status'] !== undefined) [status, message] = [Number(h['grpc-status']), h['grpc-message']];
-    });
-    stream.on('trailers', (t) => ([status, message] = [Number(t['grpc-status']), t['grpc-message']]));
+    let status: number | undefined;
+    let message: string | undefined;
+    const read = (h: Record<string, unknown>): void => {
+      if (h['grpc-status'] === undefined) return;
+      status = Number(h['grpc-status']);
+      message = h['grpc-message'] === undefined ? undefined : String(h['grpc-message']);
+    };
+    stream.on('response', read);
+    stream.on('trailers', read);
     stream.on('data', () => {});
     stream.on('close', () => resolve({ status: status ?? 14, message }));
     stream.end(frame);
@@ -128,9 +188,9 @@ await pool(warm, o.concurrency, (i) => raw(requestFor(maxCalls + i)));
 
 // Tells the orchestrator the timed phase starts now (it reads the service's CPU here).
 console.log(JSON.stringify({ phase: 'timed' }));
-const latencies = [];
+const latencies: number[] = [];
 let errors = 0;
-let firstError;
+let firstError: string | undefined;
 const deadline = Date.now() + (o.durationMs ?? 5000);
 const started = process.hrtime.bigint();
 let issued = 0;
@@ -152,17 +212,16 @@ const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 latencies.sort((a, b) => a - b);
 client.close();
 session.close();
-console.log(
-  JSON.stringify({
-    mode: o.mode,
-    concurrency: o.concurrency,
-    calls: latencies.length,
-    errors,
-    firstError,
-    seconds,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-  }),
-);
+const result: LoadResult = {
+  mode: o.mode,
+  concurrency: o.concurrency,
+  calls: latencies.length,
+  errors,
+  firstError,
+  seconds,
+  rps: latencies.length / seconds,
+  p50: percentile(latencies, 50),
+  p90: percentile(latencies, 90),
+  p99: percentile(latencies, 99),
+};
+console.log(JSON.stringify(result));

@@ -1,15 +1,22 @@
 // The Redis ceiling: the service's own scripts through its own store, 64 in flight, one
 // connection. "issue" = the IssueToken script; "refresh" = present + rotate.
-// Usage: node bench/redis-ceiling.mjs <redisUrl> <issue|refresh> <durationMs>
+// Usage: node dist/bench/bench/redis-ceiling.js <redisUrl> <issue|refresh> <durationMs>
 import { Redis } from 'ioredis';
-import { RedisTokenStore } from '../dist/store/redis/token-store.js';
-import { mintRefreshToken, newFamilyId } from '../dist/tokens/refresh-token.js';
+import type { NewTokenFamily } from '../src/store/ports.js';
+import { RedisTokenStore } from '../src/store/redis/token-store.js';
+import { mintRefreshToken, newFamilyId } from '../src/tokens/refresh-token.js';
 
-const [url, mode = 'issue', durationArg = '3000'] = process.argv.slice(2);
+/** The JSON line printed at the end. */
+export interface RedisCeilingResult {
+  readonly mode: string;
+  readonly rps: number;
+}
+
+const [url = 'redis://127.0.0.1:6379', mode = 'issue', durationArg = '3000'] = process.argv.slice(2);
 const redis = new Redis(url, { enableAutoPipelining: true });
 const store = new RedisTokenStore(redis);
 const policy = { tenantId: `bench-redis-${process.pid}`, revocationRetentionMs: 3_600_000 };
-const token = (subject) => {
+const token = (subject: string): NewTokenFamily => {
   const t = mintRefreshToken();
   const now = Date.now();
   return {
@@ -23,7 +30,7 @@ const token = (subject) => {
   };
 };
 // Refresh: tokens are seeded first (not timed), then each is presented and rotated once.
-const seeded = [];
+const seeded: NewTokenFamily[] = [];
 if (mode === 'refresh') {
   for (let i = 0; i < 30_000; i += 500) {
     const batch = Array.from({ length: 500 }, () => token('u'));
@@ -55,4 +62,5 @@ await Promise.all(
 );
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 redis.disconnect();
-console.log(JSON.stringify({ mode, rps: count / seconds }));
+const result: RedisCeilingResult = { mode, rps: count / seconds };
+console.log(JSON.stringify(result));

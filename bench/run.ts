@@ -7,38 +7,64 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { cpuSeconds, median, rssMiB, runNode, startRedis, startService } from './lib.mjs';
+import { benchScript, cpuSeconds, median, type RunningService, rssMiB, runNode, startRedis, startService } from './lib.js';
+import type { LoadMode, LoadResult } from './loadgen.js';
+import type { RedisCeilingResult } from './redis-ceiling.js';
+import type { SignResult } from './sign-ceiling.js';
 
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
+const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const WORKERS = (process.env['BENCH_WORKERS'] ?? '1,2').split(',').map(Number);
 const durationMs = SECONDS * 1000;
 const API_KEY = 'bench-key';
+
+/** A load run with the service's CPU and memory read around its timed phase. */
+interface ScenarioResult extends LoadResult {
+  readonly cpuCores: number;
+  readonly cpuMsPerCall: number;
+  readonly rssMiB: number;
+}
+
+/** One row of the RPC table. */
+interface RpcRow extends ScenarioResult {
+  readonly workers: number;
+  readonly alg: string;
+  readonly rpc: string;
+  readonly ceiling: number | undefined;
+  readonly ratio: number | undefined;
+}
 
 const redis = await startRedis();
 const results = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-  ceilings: {},
-  rpc: [],
-  targets: [],
+  ceilings: {} as Record<string, number>,
+  rpc: [] as RpcRow[],
+  targets: [] as { name: string; value: number | undefined; target: string; ok: boolean }[],
 };
 
-const progress = (text) => process.stderr.write(`[bench] ${text}\n`);
+const progress = (text: string): boolean => process.stderr.write(`[bench] ${text}\n`);
 
-async function medianOf(fn) {
-  const runs = [];
+/** Runs `fn` REPEATS times; numbers are the medians of the runs, anything else the first run's. */
+async function medianOf<T extends object>(fn: () => Promise<T>): Promise<T> {
+  const runs: T[] = [];
   for (let i = 0; i < REPEATS; i++) runs.push(await fn());
-  const pick = (k) => median(runs.map((r) => r[k]));
-  return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, typeof runs[0][k] === 'number' ? pick(k) : runs[0][k]]));
+  const [first] = runs;
+  if (first === undefined) throw new Error('BENCH_REPEATS must be at least 1');
+  const pick = (k: string): number => median(runs.map((r) => Number(Reflect.get(r, k))));
+  return Object.fromEntries(Object.entries(first).map(([k, v]) => [k, typeof v === 'number' ? pick(k) : v])) as T;
 }
 
 // ---- Ceilings -----------------------------------------------------------------------
-async function echoCeiling(tokenLength) {
-  const child = spawn(process.execPath, ['bench/echo-server.mjs', String(tokenLength)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(JSON.parse(d.toString()).port)));
+async function echoCeiling(tokenLength: number): Promise<LoadResult> {
+  const child = spawn(process.execPath, [benchScript('echo-server'), String(tokenLength)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port)),
+  );
   try {
     return await medianOf(() =>
-      runNode('bench/loadgen.mjs', [
+      runNode<LoadResult>('loadgen', [
         JSON.stringify({ target: `127.0.0.1:${port}`, mode: 'echo', concurrency: 64, durationMs, maxCalls: 1e9, tenantId: 'x' }),
       ]),
     );
@@ -48,35 +74,42 @@ async function echoCeiling(tokenLength) {
 }
 for (const alg of ['RS256', 'ES256']) {
   progress(`ceilings ${alg}`);
-  const sign = await medianOf(() => runNode('bench/sign-ceiling.mjs', [alg, String(durationMs)]));
+  const sign = await medianOf(() => runNode<SignResult>('sign-ceiling', [alg, String(durationMs)]));
   results.ceilings[`sign_${alg}`] = sign.rps;
   results.ceilings[`grpc_${alg}`] = (await echoCeiling(sign.tokenLength)).rps;
 }
-results.ceilings.redis_issue = (
-  await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'issue', String(durationMs)]))
+results.ceilings['redis_issue'] = (
+  await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'issue', String(durationMs)]))
 ).rps;
-results.ceilings.redis_refresh = (
-  await medianOf(() => runNode('bench/redis-ceiling.mjs', [redis.url, 'refresh', String(durationMs)]))
+results.ceilings['redis_refresh'] = (
+  await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'refresh', String(durationMs)]))
 ).rps;
 
-const composed = (...rates) => 1 / rates.reduce((sum, r) => sum + 1 / r, 0);
+const ceilingOf = (name: string): number => results.ceilings[name] ?? Number.NaN;
+const composed = (...rates: number[]): number => 1 / rates.reduce((sum, r) => sum + 1 / r, 0);
 
 // ---- The service ----------------------------------------------------------------------
 /**
  * Refresh and revoke need one fresh token per call, seeded before timing: seed a little
  * more than the fastest rate seen on a small machine can use in the run.
  */
-function callBudget(mode, concurrency) {
+function callBudget(mode: LoadMode, concurrency: number): number {
   if (mode !== 'refresh' && mode !== 'revoke') return 10_000_000;
   return Math.ceil(SECONDS * (concurrency === 1 ? 2_500 : 10_000));
 }
 
-async function scenario(svc, tenantId, mode, concurrency, extra = {}) {
+async function scenario(
+  svc: RunningService,
+  tenantId: string,
+  mode: LoadMode,
+  concurrency: number,
+  extra: { userId?: string } = {},
+): Promise<ScenarioResult> {
   progress(`${mode} @${concurrency}`);
   return medianOf(async () => {
     let cpu0 = 0;
-    const r = await runNode(
-      'bench/loadgen.mjs',
+    const r = await runNode<LoadResult>(
+      'loadgen',
       [
         JSON.stringify({
           target: svc.grpc,
@@ -114,18 +147,20 @@ for (const workers of WORKERS) {
       TOKEN_ENGINE_WORKERS: String(workers),
     });
     try {
-      const row = (rpc, concurrency, r, ceiling) =>
-        results.rpc.push({ workers, alg, rpc, concurrency, ...r, ceiling, ratio: ceiling ? r.rps / ceiling : undefined });
-      const issueCeiling = composed(
-        results.ceilings[`sign_${alg}`],
-        results.ceilings[`grpc_${alg}`],
-        results.ceilings.redis_issue,
-      );
-      const refreshCeiling = composed(
-        results.ceilings[`sign_${alg}`],
-        results.ceilings[`grpc_${alg}`],
-        results.ceilings.redis_refresh,
-      );
+      const row = (rpc: string, concurrency: number, r: ScenarioResult, ceiling?: number): number => {
+        const { concurrency: _measured, ...measured } = r;
+        return results.rpc.push({
+          workers,
+          alg,
+          rpc,
+          concurrency,
+          ...measured,
+          ceiling,
+          ratio: ceiling ? r.rps / ceiling : undefined,
+        });
+      };
+      const issueCeiling = composed(ceilingOf(`sign_${alg}`), ceilingOf(`grpc_${alg}`), ceilingOf('redis_issue'));
+      const refreshCeiling = composed(ceilingOf(`sign_${alg}`), ceilingOf(`grpc_${alg}`), ceilingOf('redis_refresh'));
       // Further worker counts are compared on the headline RPCs only.
       const levels = workers === WORKERS[0] ? [1, 16, 64] : [64];
       for (const c of levels)
@@ -139,14 +174,14 @@ for (const workers of WORKERS) {
         ['RevokeAllUserTokens', 'revoke-user'],
         ['RevokeAllForAudience', 'revoke-audience'],
         ['RevokeAllForUserAndAudience', 'revoke-user-audience'],
-      ]) {
+      ] as const) {
         for (const c of [16, 64]) row(rpc, c, await scenario(svc, tenantId, mode, c));
       }
       if (workers === WORKERS[0] && alg === 'ES256') {
-        await runNode('bench/loadgen.mjs', [
+        await runNode('loadgen', [
           JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 10_000, userId: 'heavy', tenantId, apiKey: API_KEY }),
         ]);
-        await runNode('bench/loadgen.mjs', [
+        await runNode('loadgen', [
           JSON.stringify({ target: svc.grpc, mode: 'seed-user', count: 1, userId: 'light', tenantId, apiKey: API_KEY }),
         ]);
         row(
@@ -164,7 +199,7 @@ for (const workers of WORKERS) {
 await redis.stop();
 
 // ---- Report ---------------------------------------------------------------------------
-const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d));
+const f = (n: number | undefined, d = 0): string => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d));
 console.log(
   `\nmachine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}; medians of ${REPEATS} runs of ${SECONDS} s\n`,
 );
@@ -179,9 +214,10 @@ for (const r of results.rpc) {
     `| ${r.workers} | ${r.alg} | ${r.rpc} | ${r.concurrency} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p90, 2)} | ${f(r.p99, 2)} | ${f(r.cpuCores, 2)} | ${f(r.cpuMsPerCall, 3)} | ${f(r.rssMiB)} | ${f(r.ceiling)} | ${f(r.ratio, 2)} |`,
   );
 }
-const find = (alg, rpc, c, workers = WORKERS[0]) =>
+const find = (alg: string, rpc: string, c: number, workers = WORKERS[0]): RpcRow | undefined =>
   results.rpc.find((r) => r.alg === alg && r.rpc === rpc && r.concurrency === c && r.workers === workers);
-const check = (name, value, target, ok) => results.targets.push({ name, value, target, ok });
+const check = (name: string, value: number | undefined, target: string, ok: boolean): number =>
+  results.targets.push({ name, value, target, ok });
 check(
   'IssueToken RS256 @64 / composed ceiling',
   find('RS256', 'IssueToken', 64)?.ratio,
