@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # token-engine: gRPC on 9090, HTTP (health, JWKS, metrics) on 8080.
 # Configure with TOKEN_ENGINE_* environment variables (see doc/CONFIGURATION.md).
 
@@ -16,7 +15,8 @@ RUN npm run build
 
 # ---- runtime: production dependencies, dist/ and proto/ only ----
 FROM node:24-bookworm-slim AS runtime
-ARG VERSION=0.1.0
+# The version comes from package.json (make image passes it); unset, the label is empty.
+ARG VERSION
 LABEL org.opencontainers.image.title="token-engine" \
       org.opencontainers.image.description="Stateful JWT token management over gRPC: issue, refresh with rotation, revoke; JWKS, health and metrics over HTTP." \
       org.opencontainers.image.version="${VERSION}" \
@@ -30,8 +30,8 @@ COPY --from=build /app/dist ./dist
 COPY proto ./proto
 USER node
 EXPOSE 9090 8080
-# Liveness on the HTTP port; assumes TOKEN_ENGINE_HTTP_ADDR keeps port 8080.
+# Liveness on the HTTP address the service is configured with (TOKEN_ENGINE_HTTP_ADDR).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=40s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "dist/healthcheck.js"]
 # instrument.js starts tracing before anything else loads (main.js also imports it first).
 CMD ["node", "--import", "./dist/instrument.js", "dist/main.js"]

@@ -86,5 +86,8 @@ docs: build ## Regenerate the generated sections of doc/ from the code
 typecheck: node_modules ## Type-check src, client, examples, test and bench
 	npm run typecheck
 
+image-smoke: build ## Build the container image and prove it (health, JWKS, a token, non-root, read-only root, clean stop)
+	./scripts/image-smoke.sh
+
 clean: ## Remove build output
 	rm -rf dist
