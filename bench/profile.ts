@@ -10,9 +10,93 @@ import { freePort, ROOT, runNode, sleep, startRedis } from './lib.js';
 
 /** The parts of a V8 .cpuprofile read here. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * The stages of a call, by where their code lives. A sample goes to the first stage met
+ * walking from the sampled function towards the root, so time in a library is charged to
+ * the library's concern (pino's time inside the access-log step is "logging").
+ */
+const STAGES: readonly [stage: string, test: (url: string, fn: string) => boolean][] = [
+  ['garbage collection', (_url, fn) => fn === '(garbage collector)'],
+  ['logging (pino)', (url) => /node_modules\/(pino|thread-stream|sonic-boom|fast-redact|quick-format)/.test(url)],
+  ['metrics (prom-client)', (url) => url.includes('node_modules/prom-client')],
+  ['tracing (OpenTelemetry)', (url) => url.includes('node_modules/@opentelemetry')],
+  ['validation (zod)', (url) => url.includes('node_modules/zod')],
+  ['signing (jose, node:crypto)', (url) => url.includes('node_modules/jose') || /dist\/(keys|tokens\/access-token)/.test(url)],
+  [
+    'Redis client (ioredis)',
+    (url) => /node_modules\/(ioredis|redis-parser|cluster-key-slot|denque)/.test(url) || url.includes('dist/store/'),
+  ],
+  [
+    'gRPC transport (grpc-js, HTTP/2, protobuf)',
+    (url) => /node_modules\/(@grpc|protobufjs|@protobufjs)/.test(url) || /node:(internal\/)?http2/.test(url),
+  ],
+  ['step: tracing', (url) => url.endsWith('interceptors/tracing.js')],
+  ['step: correlation, access log, request metrics', (url) => url.endsWith('interceptors/correlation.js')],
+  ['step: authentication', (url) => url.endsWith('interceptors/authentication.js') || url.includes('dist/access/authenticate')],
+  ['step: authorization', (url) => url.endsWith('interceptors/authorization.js') || url.includes('dist/access/caller-registry')],
+  ['step: idempotency', (url) => url.endsWith('interceptors/idempotency.js') || url.includes('dist/idempotency/')],
+  ['step: validation', (url) => url.endsWith('interceptors/validation.js') || url.includes('dist/grpc/fields')],
+  ['handler (token service, refresh-token minting)', (url) => /dist\/tokens\//.test(url)],
+  ['chain and adapter (server.ts, call.ts, step.ts)', (url) => /dist\/grpc\/(server|call|interceptors\/step)/.test(url)],
+];
+
+/**
+ * The samples of the load itself: from the first to the last sample taken inside an RPC
+ * (a frame of dist/grpc/server.js on the stack), so start-up and shutdown are left out.
+ */
+function loadWindow(profile: CpuProfile, inRpc: (id: number) => boolean): { from: number; to: number } {
+  let from = -1;
+  let to = -1;
+  profile.samples.forEach((id, i) => {
+    if (!inRpc(id)) return;
+    if (from < 0) from = i;
+    to = i;
+  });
+  return { from: Math.max(from, 0), to };
+}
+
+/** CPU per stage over the load window: the inclusive attribution described at STAGES, in microseconds. */
+function stageBreakdown(profile: CpuProfile): { stages: Map<string, number>; busyUs: number } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const stageOf = new Map<number, string>();
+  const classify = (id: number): string => {
+    const known = stageOf.get(id);
+    if (known !== undefined) return known;
+    const frame = byId.get(id)?.callFrame;
+    const own = frame ? STAGES.find(([, test]) => test(frame.url, frame.functionName))?.[0] : undefined;
+    const up = parent.get(id);
+    const stage = own ?? (up === undefined ? 'other (V8, Node internals, microtasks, timers)' : classify(up));
+    stageOf.set(id, stage);
+    return stage;
+  };
+  const inRpcMemo = new Map<number, boolean>();
+  const inRpc = (id: number): boolean => {
+    const known = inRpcMemo.get(id);
+    if (known !== undefined) return known;
+    const up = parent.get(id);
+    const found = (byId.get(id)?.callFrame.url ?? '').endsWith('dist/grpc/server.js') || (up !== undefined && inRpc(up));
+    inRpcMemo.set(id, found);
+    return found;
+  };
+  const { from, to } = loadWindow(profile, inRpc);
+  const stages = new Map<string, number>();
+  let busyUs = 0;
+  for (let i = from; i <= to; i++) {
+    const id = profile.samples[i] ?? -1;
+    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
+    const stage = classify(id);
+    const us = profile.timeDeltas[i] ?? 0;
+    stages.set(stage, (stages.get(stage) ?? 0) + us);
+    busyUs += us;
+  }
+  return { stages, busyUs };
 }
 
 const [mode = 'issue', alg = 'ES256', seconds = '4'] = process.argv.slice(2);
@@ -78,6 +162,13 @@ profile.samples.forEach((id, i) => {
   busy += profile.timeDeltas[i] ?? 0;
 });
 console.log(`${mode} ${alg}: ${Math.round(r.rps)} calls/s; main-thread busy ${(busy / 1e6).toFixed(2)} s; profile ${file}`);
+const calls = r.calls;
+const { stages, busyUs } = stageBreakdown(profile);
+console.log(`\nmain-thread CPU per call by stage, over the load (${calls} calls):`);
+for (const [stage, us] of [...stages].sort((a, b) => b[1] - a[1])) {
+  console.log(`${(us / calls / 1000).toFixed(4).padStart(8)} ms  ${((us / busyUs) * 100).toFixed(1).padStart(5)}%  ${stage}`);
+}
+console.log(`${(busyUs / calls / 1000).toFixed(4).padStart(8)} ms  100.0%  in all\n\nhottest functions (self time, whole run):`);
 for (const [key, us] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${key}`);
 }
