@@ -15,7 +15,7 @@ import { loadTokenEngineProto } from './grpc/proto.js';
 import { bind } from './grpc/rpc.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
-import { createSidecar } from './http/sidecar.js';
+import { createSidecar, type ReadinessCheck, readinessOutcomes } from './http/sidecar.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { Reconciler } from './jobs/reconciler.js';
 import { joinMetricsAggregation } from './lifecycle/workers.js';
@@ -136,6 +136,35 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     });
 
     let shuttingDown = false;
+    const checks: ReadinessCheck[] = [
+      ...(config.store === 'redis' ? [{ name: 'redis', check: () => stores.health.ping() }] : []),
+      // Observability: the audit trail is readable (see auditCheck).
+      { name: 'audit', check: () => auditCheck(stores, tenants) },
+      { name: 'reconciler', check: () => reconciler.check() },
+      {
+        name: 'key_availability',
+        check: async () => {
+          for (const t of tenants.all()) {
+            try {
+              t.keys.current();
+            } catch {
+              throw new Error(`no signing key available for tenant ${t.id}`);
+            }
+          }
+        },
+      },
+    ];
+    metrics.observe({
+      readiness: () => readinessOutcomes(checks),
+      keys: () =>
+        tenants.all().map((t) => ({
+          tenantId: t.id,
+          published: t.keys.size(),
+          signingSince: t.keys.signingSince(),
+          rotationIntervalMs: t.keys.rotationIntervalMs,
+        })),
+      now: () => clock.now(),
+    });
     const sidecar = createSidecar({
       log,
       metrics,
@@ -144,24 +173,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       defaultTenantId,
       jwksCacheMaxAgeSeconds: Math.floor(config.jwksCacheMaxAgeMs / 1000),
       isShuttingDown: () => shuttingDown,
-      checks: [
-        ...(config.store === 'redis' ? [{ name: 'redis', check: () => stores.health.ping() }] : []),
-        // Observability: the audit trail is readable (see auditCheck).
-        { name: 'audit', check: () => auditCheck(stores, tenants) },
-        { name: 'reconciler', check: () => reconciler.check() },
-        {
-          name: 'key_availability',
-          check: async () => {
-            for (const t of tenants.all()) {
-              try {
-                t.keys.current();
-              } catch {
-                throw new Error(`no signing key available for tenant ${t.id}`);
-              }
-            }
-          },
-        },
-      ],
+      checks,
     });
 
     // Observability: Redis command latency from ioredis's diagnostics channel, until stop.

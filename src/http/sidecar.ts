@@ -45,7 +45,6 @@ export function createSidecar(deps: SidecarDeps): FastifyInstance {
     const tenant = deps.tenants.get(tenantId);
     if (!tenant) return reply.code(404).type('application/json').send({ error: 'tenant not found' });
     const set = tenant.keys.jwks();
-    deps.metrics.jwksKeyCount.set({ tenant_id: tenant.id }, set.keys.length);
     if (set.keys.length === 0) return reply.code(503).type('application/json').send({ error: 'no signing keys available' });
     return reply
       .code(200)
@@ -61,6 +60,18 @@ export function createSidecar(deps: SidecarDeps): FastifyInstance {
   const metricsText = deps.metricsText ?? (() => deps.metrics.registry.metrics());
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await metricsText()));
   return app;
+}
+
+/** Every check's outcome now (for the readiness gauge); never throws. */
+export async function readinessOutcomes(checks: readonly ReadinessCheck[]): Promise<{ check: string; ok: boolean }[]> {
+  return Promise.all(
+    checks.map((c) =>
+      c.check().then(
+        () => ({ check: c.name, ok: true }),
+        () => ({ check: c.name, ok: false }),
+      ),
+    ),
+  );
 }
 
 async function firstFailure(deps: SidecarDeps): Promise<{ failed_check: string; reason: string } | undefined> {

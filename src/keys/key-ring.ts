@@ -82,6 +82,16 @@ export class KeyRing {
     return publishedKeys(this.keys, this.deps.clock.now(), this.policy).length;
   }
 
+  /** Since when the key that signs now has been signing (ms), or undefined when none may sign. */
+  signingSince(): number | undefined {
+    return signingKey(this.keys, this.deps.clock.now(), this.policy)?.activatesAt;
+  }
+
+  /** How often the tenant's key is replaced (TOKEN_ENGINE_KEY_ROTATION_INTERVAL). */
+  get rotationIntervalMs(): number {
+    return this.policy.rotationIntervalMs;
+  }
+
   /**
    * The periodic job: sync, and when a rotation is due create the successor key under the
    * tenant's rotation lock (one replica does it), and delete keys past their removal time.

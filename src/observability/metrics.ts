@@ -27,6 +27,26 @@ export interface Metrics {
   readonly redisCommandDuration: Histogram<'command' | 'script' | 'outcome'>;
   readonly reconcilerRuns: Counter<'outcome'>;
   readonly reconcilerFixedKeys: Counter;
+  readonly readiness: Gauge<'check'>;
+  readonly signingKeyAge: Gauge<'tenant_id'>;
+  readonly keyRotationInterval: Gauge<'tenant_id'>;
+  /** Gives the scrape-time gauges (readiness, keys) what they read; set once by the app. */
+  observe(sources: ScrapeSources): void;
+}
+
+/** What the gauges computed at scrape time read. */
+export interface ScrapeSources {
+  /** Every readiness check with its outcome now. */
+  readiness(): Promise<readonly { readonly check: string; readonly ok: boolean }[]>;
+  /** Per tenant: published keys, since when the signing key signs, and the rotation interval. */
+  keys(): Iterable<{
+    readonly tenantId: string;
+    readonly published: number;
+    /** When the key that signs now started signing (ms); undefined when no key may sign. */
+    readonly signingSince: number | undefined;
+    readonly rotationIntervalMs: number;
+  }>;
+  now(): number;
 }
 
 /** Outcomes of one reconciler run over one tenant (`token_engine_reconciler_runs_total`). */
@@ -65,7 +85,11 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   const registers = [registry];
+  let sources: ScrapeSources | undefined;
   return {
+    observe: (given) => {
+      sources = given;
+    },
     registry,
     grpcRequests: new Counter({
       name: 'token_engine_grpc_requests_total',
@@ -105,6 +129,50 @@ export function createMetrics(): Metrics {
       labelNames: ['tenant_id'],
       aggregator: 'max',
       registers,
+      // Read at scrape time, so it is true whether or not anyone fetched the JWKS.
+      collect() {
+        if (!sources) return;
+        this.reset();
+        for (const k of sources.keys()) this.set({ tenant_id: k.tenantId }, k.published);
+      },
+    }),
+    signingKeyAge: new Gauge({
+      name: 'token_engine_signing_key_age_seconds',
+      help: 'How long the key that signs now has been signing, by tenant (absent: no key may sign)',
+      labelNames: ['tenant_id'],
+      aggregator: 'max',
+      registers,
+      collect() {
+        if (!sources) return;
+        this.reset();
+        const now = sources.now();
+        for (const k of sources.keys()) {
+          if (k.signingSince !== undefined) this.set({ tenant_id: k.tenantId }, (now - k.signingSince) / 1000);
+        }
+      },
+    }),
+    keyRotationInterval: new Gauge({
+      name: 'token_engine_key_rotation_interval_seconds',
+      help: 'The configured signing-key rotation interval, by tenant (for alerting on overdue rotations)',
+      labelNames: ['tenant_id'],
+      aggregator: 'max',
+      registers,
+      collect() {
+        if (!sources) return;
+        this.reset();
+        for (const k of sources.keys()) this.set({ tenant_id: k.tenantId }, k.rotationIntervalMs / 1000);
+      },
+    }),
+    readiness: new Gauge({
+      name: 'token_engine_readiness_check',
+      help: 'Readiness checks of this replica at scrape time: 1 passing, 0 failing (GET /healthz/ready)',
+      labelNames: ['check'],
+      aggregator: 'min',
+      registers,
+      async collect() {
+        if (!sources) return;
+        for (const { check, ok } of await sources.readiness()) this.set({ check }, ok ? 1 : 0);
+      },
     }),
     keyRotations: new Counter({
       name: 'token_engine_key_rotations_total',

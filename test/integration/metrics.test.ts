@@ -139,6 +139,7 @@ describe('/metrics after known calls', () => {
     for (const needle of ['metrics-user', 'metrics-audience', 'metrics-idem']) expect(text).not.toContain(needle);
     const labelNames = new Set(samples.filter((s) => s.name.startsWith('token_engine_')).flatMap((s) => Object.keys(s.labels)));
     expect([...labelNames].sort()).toEqual([
+      'check',
       'command',
       'le',
       'operation',
@@ -151,6 +152,19 @@ describe('/metrics after known calls', () => {
       'status',
       'tenant_id',
     ]);
+  });
+
+  it('reports readiness, published keys and the signing key age at scrape time, without a JWKS fetch', () => {
+    for (const check of ['redis', 'audit', 'reconciler', 'key_availability']) {
+      expect(total(samples, 'token_engine_readiness_check', { check }), check).toBe(1);
+    }
+    const tenant = { tenant_id: t.tenantId };
+    // The emergency rotation above added a second key; both are published.
+    expect(total(samples, 'token_engine_jwks_key_count', tenant)).toBe(2);
+    expect(total(samples, 'token_engine_key_rotation_interval_seconds', tenant)).toBe(30 * 24 * 3600);
+    const age = total(samples, 'token_engine_signing_key_age_seconds', tenant);
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(600);
   });
 
   it('includes the Node process metrics', () => {
