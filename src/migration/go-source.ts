@@ -1,6 +1,9 @@
 import { Cluster, ReplyError } from 'ioredis';
 import { guarded, type RedisClient } from '../store/redis/client.js';
 
+/** Keys per DEL on a single node. */
+const DELETE_CHUNK = 500;
+
 /** What a key read as a hash turned out to be. */
 export type HashRead =
   | { readonly kind: 'hash'; readonly fields: Record<string, string> }
@@ -84,9 +87,18 @@ export class GoSource {
     return (await this.unlessOtherType(() => this.client.zrem(key, ...members))) ?? 0;
   }
 
-  /** Deletes keys one command each (they may live on different Cluster slots); how many existed. */
+  /**
+   * Deletes keys; how many existed. On a Cluster one command per key (the keys of a Go
+   * tenant lie on every slot), elsewhere a few hundred per command.
+   */
   async delete(keys: readonly string[]): Promise<number> {
-    const deleted = await Promise.all(keys.map((key) => guarded(() => this.client.del(key))));
+    const chunks =
+      this.client instanceof Cluster
+        ? keys.map((key) => [key])
+        : Array.from({ length: Math.ceil(keys.length / DELETE_CHUNK) }, (_, i) =>
+            keys.slice(i * DELETE_CHUNK, (i + 1) * DELETE_CHUNK),
+          );
+    const deleted = await Promise.all(chunks.map((chunk) => guarded(() => this.client.del(...chunk))));
     return deleted.reduce((sum, n) => sum + n, 0);
   }
 

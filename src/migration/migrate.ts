@@ -11,7 +11,7 @@ import type {
 } from '../store/ports.js';
 import type { Tenant } from '../tenancy/tenants.js';
 import { hasRefreshTokenShape, newFamilyId, refreshTokenDigest, tokenRef } from '../tokens/refresh-token.js';
-import { GoTenantKeys, parseGoKey, parseGoToken, type GoSigningKey, type GoToken, type GoTokenIndex } from './go-layout.js';
+import { GoTenantKeys, parseGoKey, parseGoToken, type GoSigningKey, type GoToken } from './go-layout.js';
 import type { GoSource } from './go-source.js';
 
 /** The counters of a run, as the last line of the command prints them. */
@@ -238,7 +238,7 @@ export class GoMigration {
           this.problem(`refresh token ${tokenRef(raw)} skipped: ${token.reason}`);
         }
       }
-      if (this.removing()) await Promise.all(tokens.map(({ raw, token }) => this.removeToken(raw, token.index)));
+      if (this.removing() && tokens.length > 0) await this.removeTokens(tokens);
       report.progress(this.counts);
     }
   }
@@ -281,18 +281,36 @@ export class GoMigration {
     }
   }
 
-  /** Deletes a token's Go index entries, then its hash (last: a stopped run finds it again). */
-  private async removeToken(raw: string, index: GoTokenIndex): Promise<void> {
+  /**
+   * Deletes the page's tokens from the Go index sets and the expiry index, then their
+   * hashes (last: a run stopped in between finds them again). Members are grouped by set,
+   * one command per set.
+   */
+  private async removeTokens(tokens: readonly PageToken[]): Promise<void> {
     const { source } = this.deps;
-    const removals = [source.removeFromSortedSet(this.go.expiryIndex(), [raw])];
-    if (index.userId !== undefined) removals.push(source.removeFromSet(this.go.userIndex(index.userId), [raw]));
-    for (const audience of new Set(index.audiences)) {
-      removals.push(source.removeFromSet(this.go.audienceIndex(audience), [raw]));
-      if (index.userId !== undefined)
-        removals.push(source.removeFromSet(this.go.audienceUserIndex(audience, index.userId), [raw]));
+    const bySet = new Map<string, string[]>();
+    const list = (key: string, raw: string): void => {
+      const members = bySet.get(key);
+      if (members) members.push(raw);
+      else bySet.set(key, [raw]);
+    };
+    for (const { raw, token } of tokens) {
+      const { userId, audiences } = token.index;
+      if (userId !== undefined) list(this.go.userIndex(userId), raw);
+      for (const audience of new Set(audiences)) {
+        list(this.go.audienceIndex(audience), raw);
+        if (userId !== undefined) list(this.go.audienceUserIndex(audience, userId), raw);
+      }
     }
-    for (const removed of await Promise.all(removals)) this.add('index_entries_removed', removed);
-    this.add('source_keys_removed', await source.delete([this.go.token(raw)]));
+    const removed = await Promise.all([
+      source.removeFromSortedSet(
+        this.go.expiryIndex(),
+        tokens.map((t) => t.raw),
+      ),
+      ...[...bySet].map(([key, members]) => source.removeFromSet(key, members)),
+    ]);
+    for (const n of removed) this.add('index_entries_removed', n);
+    this.add('source_keys_removed', await source.delete(tokens.map((t) => this.go.token(t.raw))));
   }
 
   /**
