@@ -24,7 +24,7 @@ TOKEN_ENGINE_HTTP_ADDR ?= 127.0.0.1:8080
 # last brought in line with package.json and package-lock.json.
 INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help node_modules build run check format test bench soak proto-gen docs typecheck clean
+.PHONY: help node_modules build run check format test bench soak migrate-scale proto-gen docs typecheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,11 @@ soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Re
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	npm run build:bench
 	node dist/bench/bench/soak.js $${SOAK_SECONDS:-300}
+
+# make test migrates 10 000 Go tokens (test/e2e/migrate-from-go-scale.test.ts); this runs the
+# same test with 100 000 (about 2 minutes on 2 busy cores) and prints the rate and peak RSS.
+migrate-scale: build ## migrate-from-go with 100 000 Go tokens: rate (tokens/s) and peak RSS
+	MIGRATE_GO_TOKENS=100000 npx vitest run --project e2e test/e2e/migrate-from-go-scale.test.ts
 
 proto-gen: node_modules ## Regenerate src/generated from proto/
 	npm run proto-gen

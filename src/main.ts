@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { isWorkerProcess, runPrimary } from './lifecycle/workers.js';
+import { MIGRATE_FROM_GO_USAGE, migrateFromGoCommand } from './migration/command.js';
 import { createLogger } from './observability/logger.js';
 
 /** Whole-process budget for a graceful stop (doc/OPERATIONS.md, "Graceful shutdown"). */
@@ -15,7 +16,10 @@ const USAGE = `usage:
   node dist/main.js rotate-keys --tenant <id> [--retire-old]
                                                       emergency key rotation: the new key signs at once;
                                                       --retire-old unpublishes every older key now
-`;
+${MIGRATE_FROM_GO_USAGE}`;
+
+/** Commands besides serving; each runs and exits. */
+const COMMANDS = new Set(['rotate-keys', 'migrate-from-go']);
 
 async function main(): Promise<void> {
   const command = process.argv[2];
@@ -23,14 +27,25 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (command !== undefined && command !== 'rotate-keys') {
+  if (command !== undefined && !COMMANDS.has(command)) {
     process.stderr.write(`token-engine: unknown command ${JSON.stringify(command)}\n${USAGE}`);
     process.exit(2);
   }
   const { config, warnings } = configOrExit();
-  const log = createLogger(config.logLevel);
+  // migrate-from-go keeps standard output for its last line of counts.
+  const log = createLogger(config.logLevel, command === 'migrate-from-go' ? process.stderr : undefined);
   for (const warning of warnings) log.warn(warning);
   if (command === 'rotate-keys') return rotateKeys(config, log);
+  if (command === 'migrate-from-go') {
+    process.exitCode = await migrateFromGoCommand(
+      process.argv.slice(3),
+      config,
+      { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+      log,
+    );
+    await shutdownTracing();
+    return;
+  }
   if (config.workers > 1 && !isWorkerProcess()) {
     if (config.store === 'memory') {
       log.warn('TOKEN_ENGINE_WORKERS > 1 needs a shared store; the memory store runs one process');

@@ -25,6 +25,26 @@ export interface KeyPolicy {
   readonly guardMs: number;
 }
 
+/**
+ * True for a key that can never sign: it expires no later than it activates. Such a key
+ * is only published, for verifiers (a key imported from the Go service).
+ */
+export function neverSigns(key: ScheduledKey): boolean {
+  return key.expiresAt !== undefined && key.expiresAt <= key.activatesAt;
+}
+
+/**
+ * The times of a key published from `createdAt` until `publishedUntil` that never signs:
+ * it activates only when it expires, so {@link signingKey} never picks it, it is nobody's
+ * successor, and {@link rotationDue} ignores it.
+ */
+export function verifyOnlySchedule(
+  createdAt: number,
+  publishedUntil: number,
+): { createdAt: number; activatesAt: number; expiresAt: number } {
+  return { createdAt, activatesAt: publishedUntil, expiresAt: publishedUntil };
+}
+
 const byActivation = <K extends ScheduledKey>(a: K, b: K): number => a.activatesAt - b.activatesAt || a.createdAt - b.createdAt;
 
 /** When the key is unpublished (and may be deleted). */
@@ -55,7 +75,7 @@ export function signingKey<K extends ScheduledKey>(keys: readonly K[], now: numb
  * The new key then activates exactly when the interval ends.
  */
 export function rotationDue(keys: readonly ScheduledKey[], now: number, policy: KeyPolicy): boolean {
-  const live = keys.filter((k) => k.expiresAt === undefined || k.expiresAt > now);
+  const live = keys.filter((k) => !neverSigns(k) && (k.expiresAt === undefined || k.expiresAt > now));
   if (live.length === 0) return true;
   const newest = [...live].sort(byActivation).at(-1) as ScheduledKey;
   if (newest.activatesAt > now) return false;

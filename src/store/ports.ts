@@ -44,6 +44,28 @@ export interface NewTokenFamily extends NewRefreshToken {
   readonly familyId: string;
 }
 
+/**
+ * A refresh token carried over from another service (`migrate-from-go`): it starts a
+ * family of its own, like an issued token.
+ */
+export interface ImportedRefreshToken extends NewTokenFamily {
+  /** Revoked at the source: stored revoked, or revoked now when it was imported before. */
+  readonly revoked: boolean;
+}
+
+/**
+ * What importing one token did. `imported`: stored, usable. `imported_revoked`: stored
+ * revoked. `already`: a record with this digest exists and was left as it is. `revoked`:
+ * imported earlier and revoked at the source since: revoked here too, with its family.
+ */
+export type ImportOutcome = 'imported' | 'imported_revoked' | 'already' | 'revoked';
+
+/**
+ * The state of a stored record, read without changing it: `absent`, `active`, `consumed`
+ * (rotated) or `revoked` (revoked itself, or its family is). Watermarks are not consulted.
+ */
+export type StoredTokenState = 'absent' | 'active' | 'consumed' | 'revoked';
+
 /** What a stored, usable refresh token says about its owner. */
 export interface ActiveRefreshToken {
   readonly subject: string;
@@ -100,6 +122,16 @@ export interface TokenStore {
   revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void>;
   /** Revokes every token of the user issued up to now that names the audience. */
   revokeUserAudience(policy: TenantStorePolicy, userId: string, audience: string, audit: RevocationAudit): Promise<void>;
+  /**
+   * Stores tokens carried over from another service, each as the first token of its own
+   * family, with a number from the tenant's issue sequence (so a later bulk revocation
+   * reaches it) and its own expiry. Atomic per token and idempotent: a digest that has a
+   * record is left as it is (`already`), except that a token revoked at the source since
+   * it was imported is revoked here too (`revoked`). One outcome per token, in order.
+   */
+  importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]>;
+  /** The state of each digest's record at `now`, in order; writes nothing (dry runs). */
+  tokenStates(policy: TenantStorePolicy, digests: readonly string[], now: number): Promise<StoredTokenState[]>;
   /**
    * The tenant's most recent audit records, newest last (at most `count`). A store keeps
    * the newest AUDIT_RECORDS_PER_TENANT (audit-limit.ts); older ones are gone.

@@ -1,11 +1,14 @@
 import type { Clock } from '../../clock.js';
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import type {
+  ImportedRefreshToken,
+  ImportOutcome,
   NewRefreshToken,
   NewTokenFamily,
   PresentOutcome,
   RevocationAudit,
   RotateOutcome,
+  StoredTokenState,
   TenantStorePolicy,
   TokenStore,
 } from '../ports.js';
@@ -96,6 +99,33 @@ export class MemoryTokenStore implements TokenStore {
     this.setWatermark(policy, ['ua', userId, audience], audit);
   }
 
+  async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {
+    const t = this.tenant(policy.tenantId);
+    return tokens.map((token): ImportOutcome => {
+      const entry = t.tokens.get(token.digest);
+      if (!entry) {
+        this.store(t, token, token.familyId, token.revoked ? 'revoked' : 'active');
+        return token.revoked ? 'imported_revoked' : 'imported';
+      }
+      if (token.revoked && entry.state !== 'revoked' && !t.revokedFamilies.get(entry.familyId)) {
+        entry.state = 'revoked';
+        this.revokeFamily(t, policy, entry.familyId);
+        return 'revoked';
+      }
+      return 'already';
+    });
+  }
+
+  async tokenStates(policy: TenantStorePolicy, digests: readonly string[], now: number): Promise<StoredTokenState[]> {
+    const t = this.tenant(policy.tenantId);
+    return digests.map((digest): StoredTokenState => {
+      const entry = t.tokens.get(digest, now);
+      if (!entry) return 'absent';
+      if (entry.state === 'revoked' || t.revokedFamilies.get(entry.familyId, now)) return 'revoked';
+      return entry.state;
+    });
+  }
+
   async recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]> {
     return this.tenant(tenantId).audit.last(count);
   }
@@ -154,7 +184,7 @@ export class MemoryTokenStore implements TokenStore {
     });
   }
 
-  private store(t: TenantData, token: NewRefreshToken, familyId: string): void {
+  private store(t: TenantData, token: NewRefreshToken, familyId: string, state: TokenEntry['state'] = 'active'): void {
     t.sequence += 1;
     const entry: TokenEntry = {
       subject: token.subject,
@@ -162,7 +192,7 @@ export class MemoryTokenStore implements TokenStore {
       claims: { ...token.claims },
       familyId,
       sequence: t.sequence,
-      state: 'active',
+      state,
     };
     t.tokens.setUntil(token.digest, entry, token.expiresAt);
   }

@@ -123,6 +123,63 @@ audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 return 1
 `;
 
+/**
+ * Tokens carried over from another service (migrate-from-go). KEYS: one record per token.
+ * ARGV: prefix, retention, then eight per token: sub, aud, clm, fam, iat, exp, rk,
+ * revoked ('1' or '0'). An absent record is written like ISSUE writes one (state 'r' when
+ * revoked at the source); an existing one is left as it is, unless the source revoked it
+ * since and it is not revoked yet: then it and its family are revoked, as REVOKE_TOKEN
+ * does (without an audit record: no caller asked for it). Each token is one step of this
+ * script, so each is all or nothing. Returns one outcome per token:
+ * 'imported' | 'imported_revoked' | 'already' | 'revoked'.
+ */
+export const IMPORT_TOKENS = `
+local prefix, retention = ARGV[1], ARGV[2]
+local out = {}
+for i, key in ipairs(KEYS) do
+  local b = 2 + (i - 1) * 8
+  local revoked = ARGV[b + 8] == '1'
+  local f = redis.call('HMGET', key, 'st', 'fam')
+  if not f[1] then
+    local seq = redis.call('INCR', prefix .. 'seq')
+    local st = 'a'
+    if revoked then st = 'r' end
+    redis.call('HSET', key, 'sub', ARGV[b + 1], 'aud', ARGV[b + 2], 'clm', ARGV[b + 3], 'fam', ARGV[b + 4],
+      'seq', seq, 'iat', ARGV[b + 5], 'exp', ARGV[b + 6], 'st', st, 'rk', ARGV[b + 7])
+    redis.call('PEXPIREAT', key, ARGV[b + 6])
+    if revoked then out[i] = 'imported_revoked' else out[i] = 'imported' end
+  elseif revoked and f[1] ~= 'r' and redis.call('EXISTS', prefix .. 'fr:' .. f[2]) == 0 then
+    redis.call('HSET', key, 'st', 'r')
+    redis.call('SET', prefix .. 'fr:' .. f[2], '1', 'PX', retention)
+    out[i] = 'revoked'
+  else
+    out[i] = 'already'
+  end
+end
+return out
+`;
+
+/**
+ * KEYS: records. ARGV: prefix. Reads only. Returns one state per record:
+ * 'absent' | 'active' | 'consumed' | 'revoked' (the record, or its family, is revoked).
+ */
+export const TOKEN_STATES = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local f = redis.call('HMGET', key, 'st', 'fam')
+  if not f[1] then
+    out[i] = 'absent'
+  elseif f[1] == 'r' or redis.call('EXISTS', ARGV[1] .. 'fr:' .. f[2]) == 1 then
+    out[i] = 'revoked'
+  elseif f[1] == 'c' then
+    out[i] = 'consumed'
+  else
+    out[i] = 'active'
+  end
+end
+return out
+`;
+
 /** KEYS[1] signing-key hash. ARGV: kid, blob. Stores the candidate only if there is no key. */
 export const LOAD_OR_CREATE_KEY = `
 if redis.call('HLEN', KEYS[1]) == 0 then

@@ -1,10 +1,13 @@
 import type {
+  ImportedRefreshToken,
+  ImportOutcome,
   NewRefreshToken,
   NewTokenFamily,
   PresentOutcome,
   RevocationAudit,
   RevocationScope,
   RotateOutcome,
+  StoredTokenState,
   TenantStorePolicy,
   TokenStore,
 } from '../ports.js';
@@ -12,7 +15,7 @@ import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
 import { defineScript, integerReply, stringsReply } from './define-script.js';
 import { TenantKeys } from './keys.js';
-import { ISSUE, PRESENT, REVOKE_TOKEN, REVOKE_WATERMARK, ROTATE } from './scripts.js';
+import { IMPORT_TOKENS, ISSUE, PRESENT, REVOKE_TOKEN, REVOKE_WATERMARK, ROTATE, TOKEN_STATES } from './scripts.js';
 
 const issueScript = defineScript({ name: 'issue', keys: 1, lua: ISSUE, reply: integerReply('issue') });
 
@@ -53,6 +56,24 @@ const revokeWatermarkScript = defineScript({
   keys: 1,
   lua: REVOKE_WATERMARK,
   reply: integerReply('revoke_watermark'),
+});
+
+const IMPORT_OUTCOMES: ReadonlySet<string> = new Set<ImportOutcome>(['imported', 'imported_revoked', 'already', 'revoked']);
+const TOKEN_STATE_NAMES: ReadonlySet<string> = new Set<StoredTokenState>(['absent', 'active', 'consumed', 'revoked']);
+
+const importTokensScript = defineScript({
+  name: 'import_tokens',
+  keys: 'any',
+  lua: IMPORT_TOKENS,
+  reply: (raw): ImportOutcome[] => oneOf('import_tokens', IMPORT_OUTCOMES, stringsReply('import_tokens')(raw)) as ImportOutcome[],
+});
+
+const tokenStatesScript = defineScript({
+  name: 'token_states',
+  keys: 'any',
+  lua: TOKEN_STATES,
+  reply: (raw): StoredTokenState[] =>
+    oneOf('token_states', TOKEN_STATE_NAMES, stringsReply('token_states')(raw)) as StoredTokenState[],
 });
 
 /** Refresh tokens in Redis: one script call per operation. */
@@ -114,6 +135,44 @@ export class RedisTokenStore implements TokenStore {
     return this.revokeByWatermark(policy, this.keys(policy.tenantId).userAudienceWatermark(userId, audience), audit);
   }
 
+  async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {
+    if (tokens.length === 0) return [];
+    const k = this.keys(policy.tenantId);
+    const args: (string | number)[] = [k.prefix, policy.revocationRetentionMs];
+    for (const t of tokens) {
+      args.push(
+        t.subject,
+        JSON.stringify(t.audiences),
+        JSON.stringify(t.claims),
+        t.familyId,
+        t.issuedAt,
+        t.expiresAt,
+        JSON.stringify(k.watermarksFor(t.subject, t.audiences)),
+        t.revoked ? '1' : '0',
+      );
+    }
+    const outcomes = await importTokensScript(
+      this.redis,
+      tokens.map((t) => k.refreshToken(t.digest)),
+      args,
+    );
+    if (outcomes.length !== tokens.length)
+      throw new Error(`script import_tokens answered ${outcomes.length} of ${tokens.length}`);
+    return outcomes;
+  }
+
+  async tokenStates(policy: TenantStorePolicy, digests: readonly string[]): Promise<StoredTokenState[]> {
+    if (digests.length === 0) return [];
+    const k = this.keys(policy.tenantId);
+    const states = await tokenStatesScript(
+      this.redis,
+      digests.map((d) => k.refreshToken(d)),
+      [k.prefix],
+    );
+    if (states.length !== digests.length) throw new Error(`script token_states answered ${states.length} of ${digests.length}`);
+    return states;
+  }
+
   async recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]> {
     const entries = await guarded(() => this.redis.xrevrange(this.keys(tenantId).audit(), '+', '-', 'COUNT', count));
     return entries.reverse().map(([, fields]) => {
@@ -156,6 +215,14 @@ export class RedisTokenStore implements TokenStore {
 function refusal(name: string, kind: string | undefined): 'not_found' | 'revoked' | 'reused' {
   if (kind === 'not_found' || kind === 'revoked' || kind === 'reused') return kind;
   throw new Error(`unexpected reply from script ${name}: ${String(kind)}`);
+}
+
+/** Checks every item of a script's reply against the words it may answer; anything else is a bug. */
+function oneOf(name: string, allowed: ReadonlySet<string>, items: readonly (string | undefined)[]): string[] {
+  return items.map((item) => {
+    if (item === undefined || !allowed.has(item)) throw new Error(`unexpected reply from script ${name}: ${String(item)}`);
+    return item;
+  });
 }
 
 function auditFields(tenantId: string, audit: RevocationAudit): string[] {

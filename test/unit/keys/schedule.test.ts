@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  neverSigns,
   publishedKeys,
   removableKeys,
   removalTime,
   rotationDue,
   signingKey,
+  verifyOnlySchedule,
   type KeyPolicy,
   type ScheduledKey,
 } from '../../../src/keys/schedule.js';
@@ -65,6 +67,32 @@ describe('key schedule', () => {
     const k2 = key('k2', 10 * MIN, 10 * MIN);
     expect(publishedKeys([k1, k2], 10 * MIN, policy).map((k) => k.kid)).toEqual(['k2']);
     expect(signingKey([k1], 10 * MIN, policy)).toBeUndefined();
+  });
+
+  it('a verify-only key (imported) is published until its expiry, never signs, and never holds up a rotation', () => {
+    const ours = key('ours', 0);
+    // Created after our key, so by activation order alone it would look like the newest.
+    const imported = { kid: 'go', ...verifyOnlySchedule(50 * MIN, 75 * MIN) };
+    const keys = [ours, imported];
+    expect(neverSigns(imported)).toBe(true);
+    expect(neverSigns(ours)).toBe(false);
+    for (const at of [50 * MIN, 74 * MIN, 75 * MIN, 90 * MIN]) expect(signingKey(keys, at, policy)?.kid).toBe('ours');
+    expect(publishedKeys(keys, 75 * MIN - 1, policy).map((k) => k.kid)).toEqual(['ours', 'go']);
+    expect(publishedKeys(keys, 75 * MIN, policy).map((k) => k.kid)).toEqual(['ours']);
+    expect(removableKeys(keys, 75 * MIN, policy).map((k) => k.kid)).toEqual(['go']);
+    // Our key's rotation is due on its own schedule; the imported key's creation is not a new key for the guard.
+    expect(rotationDue(keys, 55 * MIN, policy)).toBe(true);
+    expect(rotationDue(keys, 55 * MIN - 1, policy)).toBe(false);
+    // Our key's successor makes our key retire as usual; the imported key is nobody's successor.
+    const successor = key('next', 55 * MIN, 60 * MIN);
+    expect(removalTime(ours, [...keys, successor], policy)).toBe(80 * MIN);
+    expect(removalTime(imported, [...keys, successor], policy)).toBe(75 * MIN);
+  });
+
+  it('a ring holding only verify-only keys needs a key of its own', () => {
+    const imported = { kid: 'go', ...verifyOnlySchedule(0, 20 * MIN) };
+    expect(signingKey([imported], 10 * MIN, policy)).toBeUndefined();
+    expect(rotationDue([imported], 10 * MIN, policy)).toBe(true);
   });
 
   it('works with intervals beyond the 24.8-day timer limit', () => {
