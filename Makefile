@@ -8,6 +8,12 @@ ifneq ($(.SHELLSTATUS),0)
 $(error scripts/ensure-node.sh failed: Node >= 22.15 is required)
 endif
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(PATH)
+# Native addons (pkcs11js) are compiled by node-gyp during `npm ci`. It must build against
+# the headers of the Node that runs them, and there is no network to fetch headers from:
+# the Node that ensure-node.sh installs ships its own, so point node-gyp there.
+ifneq ($(wildcard $(NODE_BIN)/../include/node/common.gypi),)
+export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+endif
 
 # Development defaults for `make run`; each can be overridden from the environment or the
 # make command line (make run TOKEN_ENGINE_GRPC_ADDR=127.0.0.1:9191).
