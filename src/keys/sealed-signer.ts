@@ -1,6 +1,6 @@
 import type { StoredSigningKey } from '../store/ports.js';
 import type { SigningAlg } from './algorithms.js';
-import { generateSigningKey, isStoredInClear, openSigningKey, type SealedSigningKey } from './key-material.js';
+import { generateSigningKey, isStoredInClear, openSigningKey, type SealedSigningKey, unsealPrivateKey } from './key-material.js';
 import { checkTag, kekRecordMac, type RecordMac, withTag } from './record-tag.js';
 import { type KeySchedule, KeyRefusedError, type Signer } from './signer.js';
 
@@ -33,10 +33,11 @@ export class SealedKeySigner implements Signer {
       throw new KeyRefusedError(`signing key ${stored.kid} is stored unencrypted while a key-encryption key is set; not used`);
     }
     // Unsealing first: a wrong KEK is a configuration error that stops the start (ADR
-    // 0003), which a failing tag check would otherwise hide as a refusal.
-    const key = await openSigningKey(tenantId, stored, this.kek);
+    // 0003), which a failing tag check would otherwise hide as a refusal. Then the tag,
+    // before anything of the record (its algorithm) is acted upon.
+    unsealPrivateKey(stored.sealedPrivateKey, tenantId, stored.kid, this.kek);
     await this.verify(tenantId, stored);
-    return key;
+    return openSigningKey(tenantId, stored, this.kek);
   }
 
   async verify(tenantId: string, stored: StoredSigningKey): Promise<void> {
