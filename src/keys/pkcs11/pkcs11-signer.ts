@@ -27,10 +27,16 @@ export interface Pkcs11Deps {
 }
 
 /**
- * Every signature (waiting for a session included) either completes within this or the
- * call answers UNAVAILABLE: a hung HSM must not hold RPCs past their 1 s promise.
+ * A signature that has its session either completes within this or the token is taken
+ * for failed: a hung HSM must not hold RPCs past their 1 s promise. Calls queued for a
+ * session are answered at that moment too (the failure empties the queue).
  */
 export const SIGN_DEADLINE_MS = 800;
+/**
+ * How long a call may queue for a free session while the token works: a burst beyond
+ * the pool waits (load, not failure) but not without bound.
+ */
+const QUEUE_DEADLINE_MS = 5_000;
 /** Bound on the other token calls (key generation, finding keys, destroying them). */
 const SLOW_CALL_DEADLINE_MS = 30_000;
 /** How often a lost token is tried again. */
@@ -103,12 +109,12 @@ export class Pkcs11Signer implements Signer {
     const kid = randomUUID();
     const profile = algorithmProfile(this.p11, alg);
     const { publicKey, privateKey } = keyPairTemplates(this.p11, profile, kid);
-    const pair = await this.withSession(SLOW_CALL_DEADLINE_MS, (session) =>
+    const pair = await this.withSession(SLOW_CALL_DEADLINE_MS, SLOW_CALL_DEADLINE_MS, (session) =>
       this.pkcs11.C_GenerateKeyPairAsync(session, profile.generate, publicKey, privateKey),
     );
     const conn = this.connected();
     conn.keys.set(kid, pair.privateKey);
-    const publicJwk = await this.withSession(SLOW_CALL_DEADLINE_MS, async (session) =>
+    const publicJwk = await this.withSession(SLOW_CALL_DEADLINE_MS, SLOW_CALL_DEADLINE_MS, async (session) =>
       publicJwkOf(
         this.p11,
         alg,
@@ -128,7 +134,7 @@ export class Pkcs11Signer implements Signer {
     if (!isSigningAlg(alg)) throw new KeyRefusedError(`signing key ${kid} has an unknown algorithm`);
     // The token first: a key missing from it means the wrong token or a deleted key (a
     // configuration problem that stops the start), which a failing tag check would hide.
-    const handle = await this.withSession(SLOW_CALL_DEADLINE_MS, async (session) =>
+    const handle = await this.withSession(SLOW_CALL_DEADLINE_MS, SLOW_CALL_DEADLINE_MS, async (session) =>
       this.checkedKey(session, kid, alg, stored.publicJwk ?? {}),
     );
     this.connected().keys.set(kid, handle);
@@ -157,7 +163,7 @@ export class Pkcs11Signer implements Signer {
 
   /** Destroys the key pair labelled `kid` in the token (its record is already gone). */
   async retire(tenantId: string, kid: string): Promise<void> {
-    const destroyed = await this.withSession(SLOW_CALL_DEADLINE_MS, async (session) => {
+    const destroyed = await this.withSession(SLOW_CALL_DEADLINE_MS, SLOW_CALL_DEADLINE_MS, async (session) => {
       const objects = this.find(session, [{ type: this.p11.CKA_LABEL, value: kid }]);
       for (const object of objects) this.pkcs11.C_DestroyObject(session, object);
       return objects.length;
@@ -198,7 +204,7 @@ export class Pkcs11Signer implements Signer {
     data: Buffer,
     length: number,
   ): Promise<Buffer> {
-    return this.withSession(SIGN_DEADLINE_MS, async (session, conn) => {
+    return this.withSession(QUEUE_DEADLINE_MS, SIGN_DEADLINE_MS, async (session, conn) => {
       const key = kid === undefined ? conn.macKey : conn.keys.get(kid);
       if (key === undefined) throw new Error(`signing key ${kid} is not open in this connection`);
       this.pkcs11.C_SignInit(session, mechanism, key);
@@ -212,18 +218,18 @@ export class Pkcs11Signer implements Signer {
   }
 
   /**
-   * Runs `fn` on a free session of the pool, waiting and running within `deadlineMs`. A
-   * failure of the token (an error from the library, or no answer in time) marks the
-   * signer down (reconnecting in the background) and becomes a `signer_unavailable`
-   * DomainError; the session of a call that timed out is never reused. Errors of the
-   * checks made on the way (a key refused or missing) pass through unchanged.
+   * Runs `fn` on a free session of the pool, queueing for one up to `waitMs` and running
+   * within `runMs`. A failure of the token (an error from the library, or no answer in
+   * time) marks the signer down (reconnecting in the background) and becomes a
+   * `signer_unavailable` DomainError; the session of a call that timed out is never
+   * reused. Errors of the checks made on the way (a key refused or missing) pass through.
    */
-  private async withSession<T>(deadlineMs: number, fn: (session: Handle, conn: Connection) => Promise<T>): Promise<T> {
+  private async withSession<T>(waitMs: number, runMs: number, fn: (session: Handle, conn: Connection) => Promise<T>): Promise<T> {
     if (this.down) throw signerUnavailable(this.down);
     const conn = this.connected();
-    const deadline = Date.now() + deadlineMs;
-    const session = await this.acquire(conn, deadline);
-    if (session === undefined) throw signerUnavailable(new Error('no PKCS#11 session free in time'));
+    const session = await this.acquire(conn, Date.now() + waitMs);
+    if (session === undefined) throw signerUnavailable(this.down ?? new Error('no PKCS#11 session free in time'));
+    const deadline = Date.now() + runMs;
     conn.inFlight += 1;
     let settled = false;
     const run = fn(session, conn).finally(() => {
