@@ -103,7 +103,9 @@ try {
 
 const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '');
 console.log(`\nIssueToken, medians of ${REPEATS} runs of ${SECONDS} s; ratio = PKCS#11 (SoftHSM2) / sealed-key signer\n`);
-console.log('| alg | signer | in flight | calls/s | p50 ms | p99 ms | CPU ms/call | main-thread CPU ms/call | throughput ratio |');
+console.log(
+  '| alg | signer | in flight | calls/s | p50 ms | p99 ms | CPU ms/call | main-thread CPU ms/call | throughput ratio |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const sealed = rows.find((o) => o.alg === r.alg && o.concurrency === r.concurrency && o.signer === 'sealed');
