@@ -199,6 +199,9 @@ export class KeyRing {
         await this.deps.signer.verify(this.tenantId, s);
         out.push(s);
       } catch (err) {
+        // A signer that cannot answer now (HSM unreachable) fails this pass; only a
+        // verdict on the record refuses it.
+        if (!(err instanceof KeyRefusedError)) throw err;
         this.refuse(s, err);
       }
     }

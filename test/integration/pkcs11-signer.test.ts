@@ -172,3 +172,22 @@ describe('PKCS#11 start-up checks', () => {
     ]);
   });
 });
+
+describe('PKCS#11 session pool', () => {
+  it('queues signatures beyond the pool: 40 concurrent IssueToken calls on one session all succeed', async () => {
+    const t = await startTestApp({ ...token.env, TOKEN_ENGINE_PKCS11_SESSIONS: '1' }, uniquePrefix('p11-pool'));
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => t.client.call<WireTokenPair>('IssueToken', { sub: `u${i}`, tenant_id: t.tenantId })),
+      );
+      expect(results.filter((r) => r.error)).toEqual([]);
+      const jwks = createLocalJWKSet(await jwksOf(t));
+      const subjects = await Promise.all(
+        results.map(async (r) => (await jwtVerify(r.response?.access_token ?? '', jwks)).payload.sub),
+      );
+      expect(new Set(subjects).size).toBe(40);
+    } finally {
+      await t.stop();
+    }
+  });
+});
