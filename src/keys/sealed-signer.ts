@@ -49,7 +49,7 @@ export class SealedKeySigner implements Signer {
   }
 
   /** Nothing to destroy: the sealed key went with its record. */
-  async retire(): Promise<void> {}
+  async retire(_tenantId: string, _kid: string): Promise<void> {}
 
   /** Signing needs nothing outside the process. */
   async health(): Promise<void> {}
