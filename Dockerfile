@@ -1,10 +1,18 @@
 # token-engine: gRPC on 9090, HTTP (health, JWKS, metrics) on 8080.
 # Configure with TOKEN_ENGINE_* environment variables (see doc/CONFIGURATION.md).
 
-# ---- build: compile src/ to dist/ ----
-FROM node:24-bookworm-slim AS build
+# ---- deps: production node_modules. pkcs11js (the PKCS#11 signer) is a native addon that
+# node-gyp compiles at install, against the Node headers this image ships. ----
+FROM node:24-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- build: compile src/ to dist/ ----
+FROM deps AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
 COPY proto ./proto
@@ -24,7 +32,9 @@ LABEL org.opencontainers.image.title="token-engine" \
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# A PKCS#11 signer needs the HSM vendor's library in the image too (doc/OPERATIONS.md,
+# "Keys in an HSM"): add it in an image built FROM this one.
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The service loads the .proto files at run time (src/grpc/proto.ts).
 COPY proto ./proto

@@ -8,6 +8,12 @@ ifneq ($(.SHELLSTATUS),0)
 $(error scripts/ensure-node.sh failed: Node >= 22.15 is required)
 endif
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(PATH)
+# Native addons (pkcs11js) are compiled by node-gyp during `npm ci`. It must build against
+# the headers of the Node that runs them, and there is no network to fetch headers from:
+# the Node that ensure-node.sh installs ships its own, so point node-gyp there.
+ifneq ($(wildcard $(NODE_BIN)/../include/node/common.gypi),)
+export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+endif
 
 # Development defaults for `make run`; each can be overridden from the environment or the
 # make command line (make run TOKEN_ENGINE_GRPC_ADDR=127.0.0.1:9191).
@@ -24,7 +30,7 @@ TOKEN_ENGINE_HTTP_ADDR ?= 127.0.0.1:8080
 # last brought in line with package.json and package-lock.json.
 INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help node_modules build run check format test bench soak migrate-scale proto-gen docs typecheck clean
+.PHONY: help node_modules build run check format test bench bench-signer soak migrate-scale proto-gen docs typecheck image-smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -70,6 +76,13 @@ bench: build ## Benchmark every RPC against its ceilings (prints tables; see doc
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 	npm run build:bench
 	node dist/bench/bench/run.js
+
+# The PKCS#11 signer against SoftHSM2 (a throwaway token) next to the sealed-key signer.
+bench-signer: build ## IssueToken with the PKCS#11 signer (SoftHSM2) vs the sealed-key signer, as ratios
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	@command -v softhsm2-util >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; }
+	npm run build:bench
+	node dist/bench/bench/signer.js
 
 soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Redis memory over time
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }

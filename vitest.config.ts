@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Projects that talk to a real Redis. They share one global setup file, which starts a
 // single Redis per vitest run however many of these projects are selected.
+// The same projects get the run's throwaway SoftHSM2 token for the PKCS#11 signer tests.
 const withRedis = {
-  globalSetup: ['test/support/redis-global-setup.ts'],
+  globalSetup: ['test/support/redis-global-setup.ts', 'test/support/softhsm-global-setup.ts'],
   testTimeout: 20_000,
   hookTimeout: 30_000,
 };

@@ -122,6 +122,15 @@ export function cpuSeconds(pid: number): number {
   return ticks / 100;
 }
 
+/**
+ * CPU seconds of a process's main thread only (the event loop; its thread id is the pid),
+ * leaving out the libuv pool and the other threads where signatures may run.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Resident memory in MiB of a process and its live children. */
 export function rssMiB(pid: number): number {
   let kb = 0;

@@ -1,7 +1,8 @@
 // Profiles the service under one load (node --cpu-prof) and prints where its CPU goes.
 // Usage: node dist/bench/bench/profile.js <issue|refresh|issue-replay|revoke|revoke-user> [RS256|ES256] [seconds]
 // Needs REDIS_URL or redis-server on PATH. The .cpuprofile stays in bench/profiles/ for
-// Chrome DevTools or speedscope.
+// Chrome DevTools or speedscope. TOKEN_ENGINE_SIGNER, TOKEN_ENGINE_PKCS11_* and
+// SOFTHSM2_CONF pass through to the service (profile the PKCS#11 signer).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,6 +119,11 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, jo
     TOKEN_ENGINE_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
     TOKEN_ENGINE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
     TOKEN_ENGINE_LOG_LEVEL: 'error',
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => name === 'TOKEN_ENGINE_SIGNER' || name.startsWith('TOKEN_ENGINE_PKCS11_') || name === 'SOFTHSM2_CONF',
+      ),
+    ),
   },
   stdio: 'inherit',
 });
@@ -161,7 +167,9 @@ profile.samples.forEach((id, i) => {
   selfUs.set(key, (selfUs.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
   busy += profile.timeDeltas[i] ?? 0;
 });
-console.log(`${mode} ${alg}: ${Math.round(r.rps)} calls/s; main-thread busy ${(busy / 1e6).toFixed(2)} s; profile ${file}`);
+console.log(
+  `${mode} ${alg}: ${Math.round(r.rps)} calls/s (${r.calls} calls, ${r.errors} errors); main-thread busy ${(busy / 1e6).toFixed(2)} s; profile ${file}`,
+);
 const calls = r.calls;
 const { stages, busyUs } = stageBreakdown(profile);
 console.log(`\nmain-thread CPU per call by stage, over the load (${calls} calls):`);

@@ -17,6 +17,9 @@ import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
 import { createSidecar, type ReadinessCheck, readinessOutcomes } from './http/sidecar.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
+import { Pkcs11Signer } from './keys/pkcs11/pkcs11-signer.js';
+import { SealedKeySigner } from './keys/sealed-signer.js';
+import type { Signer } from './keys/signer.js';
 import { Reconciler } from './jobs/reconciler.js';
 import { joinMetricsAggregation } from './lifecycle/workers.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -51,6 +54,8 @@ export interface App {
   readonly tenants: TenantRegistry;
   readonly tokens: TokenService;
   readonly stores: Stores;
+  /** Holds the private signing keys (sealed in the store, or in a PKCS#11 token). */
+  readonly signer: Signer;
   /** The key-rotation scheduler (tests drive `tick()` with a controlled clock). */
   readonly keyMaintenance: KeyMaintenance;
   /** The reconciler (tests drive `tick()` and `run()`). */
@@ -82,7 +87,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const definitions = await tenantDefinitions(config);
 
   const stores = await openStores(config, clock, log, overrides.redisStartupDeadlineMs ?? REDIS_STARTUP_DEADLINE_MS);
+  let signer: Signer | undefined;
   try {
+    signer = await openSigner(config, stores, log);
+    const keySigner = signer;
     const tenants = new TenantRegistry((operation, registered) => {
       metrics.tenantRegistryOperations.inc({ operation });
       metrics.activeTenants.set(registered);
@@ -95,6 +103,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         buildTenant(definition, settings, {
           signingKeys: stores.signingKeys,
           locks: stores.locks,
+          signer: keySigner,
           clock,
           log,
           onRotated: (tenantId, reason) => metrics.keyRotations.inc({ tenant_id: tenantId, reason }),
@@ -144,6 +153,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       {
         name: 'key_availability',
         check: async () => {
+          await keySigner.health();
           for (const t of tenants.all()) {
             try {
               t.keys.current();
@@ -185,6 +195,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       tenants,
       tokens,
       stores,
+      signer: keySigner,
       keyMaintenance,
       reconciler,
       rotateKeys: async (tenantId, retireOthers) => {
@@ -204,15 +215,23 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         shuttingDown = true;
         await stopServers(server, health, sidecar, log);
         await Promise.all([keyMaintenance.stop(), reconciler.stop()]);
+        await keySigner.close();
         await stores.close();
         stopRedisLatency?.();
         stopRedisLatency = undefined;
       },
     };
   } catch (err) {
+    await signer?.close();
     await stores.close();
     throw err;
   }
+}
+
+/** The signer of TOKEN_ENGINE_SIGNER, shared by every tenant; a PKCS#11 token that cannot be used stops the start. */
+async function openSigner(config: Config, stores: Stores, log: Logger): Promise<Signer> {
+  if (config.signer !== 'pkcs11' || !config.pkcs11) return new SealedKeySigner(config.keyEncryptionKey);
+  return Pkcs11Signer.connect(config.pkcs11, { log, locks: stores.locks, lockTtlMs: config.lockTtlMs });
 }
 
 /**

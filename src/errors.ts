@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'call_cancelled'
   | 'shutting_down'
   | 'store_unavailable'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'signer_unavailable';
 
 /** An error caused by the caller or by a dependency, safe to show to the caller. */
 export class DomainError extends Error {
@@ -41,6 +42,11 @@ export function invalidArgument(message: string): DomainError {
 /** The store (Redis) could not be reached; retryable. The cause is kept for the log only. */
 export function storeUnavailable(cause: unknown): DomainError {
   return new DomainError('store_unavailable', 'token store unavailable; retry', { cause });
+}
+
+/** The signing keys' holder (the PKCS#11 token) cannot sign now; retryable. The cause is kept for the log only. */
+export function signerUnavailable(cause?: unknown): DomainError {
+  return new DomainError('signer_unavailable', 'signing key store unavailable; retry', { cause });
 }
 
 /** True for a DomainError with the given code. */

@@ -4,6 +4,6 @@
  * rules that span variables (`rules.ts`); `reference.ts` documents them.
  */
 export { ConfigError, type LoadOptions, loadConfig } from './load.js';
-export type { Config, HostPort, LogLevel, RedisConfig, StoreKind, TlsFiles, TlsMode } from './types.js';
+export type { Config, HostPort, LogLevel, Pkcs11Config, RedisConfig, StoreKind, TlsFiles, TlsMode } from './types.js';
 export type { EnvVariable, Requirement, Severity } from './variable.js';
 export { ENV_VARIABLES, KNOWN_NAMES, type VariableName } from './variables.js';

@@ -123,7 +123,20 @@ function assemble(values: Values): Config {
   const { TOKEN_ENGINE_TLS_CERT_FILE: certFile, TOKEN_ENGINE_TLS_KEY_FILE: keyFile, TOKEN_ENGINE_TLS_CA_FILE: caFile } = values;
   // In mtls mode the three files are required, so they are all there.
   const mtls = values.TOKEN_ENGINE_TLS_MODE === 'mtls' && certFile && keyFile && caFile;
-  return { ...(fields as FieldValues), ...(mtls ? { tls: { certFile, keyFile, caFile } } : {}), redis: redisConfig(values) };
+  const {
+    TOKEN_ENGINE_PKCS11_MODULE: module,
+    TOKEN_ENGINE_PKCS11_TOKEN_LABEL: tokenLabel,
+    TOKEN_ENGINE_PKCS11_PIN: pin,
+    TOKEN_ENGINE_PKCS11_SESSIONS: sessions,
+  } = values;
+  // With the pkcs11 signer the module, label and PIN are required, so they are all there.
+  const pkcs11 = values.TOKEN_ENGINE_SIGNER === 'pkcs11' && module && tokenLabel && pin;
+  return {
+    ...(fields as FieldValues),
+    ...(mtls ? { tls: { certFile, keyFile, caFile } } : {}),
+    ...(pkcs11 ? { pkcs11: { module, tokenLabel, pin, sessions } } : {}),
+    redis: redisConfig(values),
+  };
 }
 
 /** Redis from the URL, or else ADDR/PASSWORD/DB, with the cluster or Sentinel topology. */

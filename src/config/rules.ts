@@ -82,9 +82,32 @@ const redisTopology: Rule = (ctx) => {
   }
 };
 
+const PKCS11_SETTINGS = [
+  'TOKEN_ENGINE_PKCS11_MODULE',
+  'TOKEN_ENGINE_PKCS11_TOKEN_LABEL',
+  'TOKEN_ENGINE_PKCS11_PIN',
+  'TOKEN_ENGINE_PKCS11_SESSIONS',
+] as const;
+
+/** The PKCS#11 signer needs its module, token and PIN; the KEK is then not used, nor these without it. */
+const signer: Rule = (ctx) => {
+  if (ctx.values.TOKEN_ENGINE_SIGNER === 'pkcs11') {
+    for (const name of PKCS11_SETTINGS.slice(0, 3)) {
+      if (!ctx.isSet(name)) ctx.problem(name, `${name} must not be empty when TOKEN_ENGINE_SIGNER is pkcs11`);
+    }
+    if (ctx.isSet(KEK)) ctx.warn(KEK, `${KEK} is not used when TOKEN_ENGINE_SIGNER is pkcs11 (records are tagged in the token)`);
+    return;
+  }
+  for (const name of PKCS11_SETTINGS) {
+    if (!ctx.isSet(name)) continue;
+    ctx.ignore(name);
+    ctx.warn(name, `${name} is ignored because TOKEN_ENGINE_SIGNER is not pkcs11`);
+  }
+};
+
 /** Private keys in Redis without a key encryption key are stored in the clear: say so. */
 const unencryptedKeys: Rule = (ctx) => {
-  if (!ctx.isSet(KEK) && ctx.values.TOKEN_ENGINE_STORE === 'redis') {
+  if (!ctx.isSet(KEK) && ctx.values.TOKEN_ENGINE_STORE === 'redis' && ctx.values.TOKEN_ENGINE_SIGNER !== 'pkcs11') {
     ctx.warn(KEK, `${KEK} is not set: private signing keys are stored unencrypted in Redis`);
   }
 };
@@ -116,6 +139,7 @@ export const RULES: readonly Rule[] = [
   tlsMode,
   redisUrlWins,
   redisTopology,
+  signer,
   unencryptedKeys,
   accessShorterThanRefresh,
   unknownVariables,

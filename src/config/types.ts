@@ -3,6 +3,7 @@
  * each value means, its default and how it is read live in the variable table (`variables.ts`).
  */
 import type { SigningAlg } from '../keys/algorithms.js';
+import type { SignerKind } from '../keys/signer.js';
 
 /** The TLS modes: `mtls` with client certificates, `disabled` for plaintext with static API keys. */
 export const TLS_MODES = ['mtls', 'disabled'] as const;
@@ -46,9 +47,20 @@ export interface TlsFiles {
   readonly caFile: string;
 }
 
+/** The PKCS#11 token that holds the signing keys (TOKEN_ENGINE_SIGNER=pkcs11). */
+export interface Pkcs11Config {
+  /** Path of the PKCS#11 library (`.so`) of the HSM, cloud HSM or KMS. */
+  readonly module: string;
+  readonly tokenLabel: string;
+  /** The token's user PIN (secret). */
+  readonly pin: string;
+  /** Logged-in sessions signing at the same time. */
+  readonly sessions: number;
+}
+
 /**
  * The validated, frozen configuration. Durations are milliseconds. Secret fields
- * (`staticCallerKeys`, `redis.password`, `redis.url`, `keyEncryptionKey`) need redaction
+ * (`staticCallerKeys`, `redis.password`, `redis.url`, `keyEncryptionKey`, `pkcs11.pin`) need redaction
  * wherever the object might be logged; `staticCallerKeys` serialises as `{}`.
  */
 export interface Config {
@@ -76,6 +88,10 @@ export interface Config {
   readonly redis: RedisConfig;
   readonly store: StoreKind;
   readonly signingAlg: SigningAlg;
+  /** Where private signing keys live: sealed in the shared store, or in a PKCS#11 token. */
+  readonly signer: SignerKind;
+  /** Present exactly when `signer` is `pkcs11`. */
+  readonly pkcs11?: Pkcs11Config;
   /** 32 bytes. A Buffer cannot be frozen: treat it as read-only. */
   readonly keyEncryptionKey?: Buffer;
   readonly tenantsPath?: string;

@@ -10,6 +10,7 @@
  * reference and for the order of messages.
  */
 import { DEFAULT_SIGNING_ALG, SIGNING_ALGS } from '../keys/algorithms.js';
+import { SIGNER_KINDS } from '../keys/signer.js';
 import { ANY_HOST, hostPort, hostPortList, LOCAL_HOST, listenAddress } from './address.js';
 import { callerKeys, key32 } from './credentials.js';
 import { FrozenMap } from './frozen.js';
@@ -72,6 +73,20 @@ export const VARIABLES = [
     default: DEFAULT_SIGNING_ALG, onInvalid: 'warn',
     description: 'Algorithm of newly generated signing keys (RS256 is RSA-2048, EdDSA is Ed25519); ' +
       "a tenant's `signing_alg` overrides it. Existing keys keep theirs until rotated." }),
+  variable({ name: 'TOKEN_ENGINE_SIGNER', field: 'signer', type: choice(SIGNER_KINDS), default: 'sealed', onInvalid: 'fatal',
+    description: 'Where private signing keys live: sealed (in the shared store, sealed under TOKEN_ENGINE_KEY_ENCRYPTION_KEY) ' +
+      'or pkcs11 (generated and used inside a PKCS#11 token; the store holds only public keys and the schedule).' }),
+  variable({ name: 'TOKEN_ENGINE_PKCS11_MODULE', type: path, onInvalid: 'fatal',
+    description: 'PKCS#11 library of the HSM, cloud HSM or KMS (e.g. `/usr/lib/softhsm/libsofthsm2.so`); ' +
+      'required when TOKEN_ENGINE_SIGNER is pkcs11.' }),
+  variable({ name: 'TOKEN_ENGINE_PKCS11_TOKEN_LABEL', type: text, onInvalid: 'fatal',
+    description: 'Label of the token that holds the signing keys; every replica uses the same token. ' +
+      'Required when TOKEN_ENGINE_SIGNER is pkcs11.' }),
+  variable({ name: 'TOKEN_ENGINE_PKCS11_PIN', type: text, onInvalid: 'fatal', secret: true,
+    description: "The token's user PIN; required when TOKEN_ENGINE_SIGNER is pkcs11. A wrong PIN stops the start." }),
+  variable({ name: 'TOKEN_ENGINE_PKCS11_SESSIONS', type: intAtLeast(1), default: 2, onInvalid: 'warn',
+    description: 'Logged-in token sessions, each signing one token at a time on a libuv thread; ' +
+      'keep it below UV_THREADPOOL_SIZE (default 4) so a hung HSM cannot hold every pool thread.' }),
   variable({ name: 'TOKEN_ENGINE_TENANTS_PATH', field: 'tenantsPath', type: path, onInvalid: 'fatal',
     description: 'YAML file of additional tenants, read at start (problems stop the start) and on SIGHUP.' }),
   variable({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', field: 'otlpEndpoint', type: otlpEndpoint, onInvalid: 'fatal',

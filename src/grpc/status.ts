@@ -51,6 +51,10 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     when: 'Redis is unreachable; nothing was changed, the call can be retried',
   },
   keys_unavailable: { status: Status.UNAVAILABLE, when: 'the tenant has no signing key that may sign now; retry' },
+  signer_unavailable: {
+    status: Status.UNAVAILABLE,
+    when: 'the PKCS#11 token holding the signing keys is unreachable or failed (answered within 1 s); nothing was changed, retry',
+  },
 };
 
 /** The status of each domain error code. */

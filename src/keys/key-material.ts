@@ -1,17 +1,22 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+  sign as cryptoSign,
+} from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { StoredSigningKey } from '../store/ports.js';
 
 import { isSigningAlg, type SigningAlg } from './algorithms.js';
+import type { SigningKey } from './signer.js';
 
-/** A key ready to sign with: imported once and reused for every token (jose caches per object). */
-export interface SigningKey {
-  readonly kid: string;
-  readonly alg: SigningAlg;
-  readonly createdAt: number;
+/** A sealed key opened for signing: imported once (non-extractable) and reused for every token. */
+export interface SealedSigningKey extends SigningKey {
   readonly privateKey: CryptoKey;
-  /** Public JWK as published: kid kty alg use + public parameters only. */
-  readonly publicJwk: Readonly<JWK>;
 }
 
 const PUBLIC_PARAMETERS: Record<string, readonly string[]> = {
@@ -39,7 +44,11 @@ export async function generateSigningKey(
 }
 
 /** Imports a stored key for signing. Throws when it cannot be unsealed (wrong KEK). */
-export async function openSigningKey(tenantId: string, stored: StoredSigningKey, kek: Buffer | undefined): Promise<SigningKey> {
+export async function openSigningKey(
+  tenantId: string,
+  stored: StoredSigningKey,
+  kek: Buffer | undefined,
+): Promise<SealedSigningKey> {
   const alg = stored.alg;
   if (!isSigningAlg(alg)) throw new KeyUnsealError(`signing key ${stored.kid} has an unknown algorithm`);
   const jwk = JSON.parse(unsealPrivateKey(stored.sealedPrivateKey, tenantId, stored.kid, kek)) as JWK;
@@ -48,7 +57,30 @@ export async function openSigningKey(tenantId: string, stored: StoredSigningKey,
   for (const name of PUBLIC_PARAMETERS[jwk.kty ?? ''] ?? []) {
     (publicJwk as Record<string, unknown>)[name] = (jwk as Record<string, unknown>)[name];
   }
-  return { kid: stored.kid, alg, createdAt: stored.createdAt, privateKey, publicJwk: Object.freeze(publicJwk) };
+  return {
+    kid: stored.kid,
+    alg,
+    createdAt: stored.createdAt,
+    privateKey,
+    publicJwk: Object.freeze(publicJwk),
+    // node:crypto signs with its own KeyObject, made from the same JWK (a non-extractable
+    // CryptoKey cannot be converted).
+    sign: nodeSigner(alg, createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })),
+  };
+}
+
+/**
+ * Signs with node:crypto's one-shot `sign` in its callback form, which runs on the libuv
+ * pool: the event loop only hands the bytes over (doc/adr/0005-pkcs11-signer.md, "Measured").
+ * ES256 asks for the IEEE P1363 encoding (r‖s), which is the JWS form.
+ */
+function nodeSigner(alg: SigningAlg, key: KeyObject): (data: Uint8Array) => Promise<Uint8Array> {
+  const digest = alg === 'EdDSA' ? null : 'sha256';
+  const input = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
+  return (data) =>
+    new Promise((resolve, reject) => {
+      cryptoSign(digest, data, input, (err, signature) => (err ? reject(err) : resolve(signature)));
+    });
 }
 
 const SEALED = 'a256gcm.';
@@ -70,11 +102,12 @@ export function sealPrivateKey(plaintext: string, tenantId: string, kid: string,
 
 /** True for a key stored without encryption. */
 export function isStoredInClear(stored: StoredSigningKey): boolean {
-  return stored.sealedPrivateKey.startsWith(PLAIN);
+  return stored.sealedPrivateKey?.startsWith(PLAIN) === true;
 }
 
 /** Reverses sealPrivateKey; throws KeyUnsealError when the KEK is missing or wrong. */
-export function unsealPrivateKey(sealed: string, tenantId: string, kid: string, kek: Buffer | undefined): string {
+export function unsealPrivateKey(sealed: string | undefined, tenantId: string, kid: string, kek: Buffer | undefined): string {
+  if (sealed === undefined) throw new KeyUnsealError(`signing key ${kid} holds no private key`);
   if (sealed.startsWith(PLAIN)) {
     // With a KEK set, an unencrypted key is never trusted: anyone able to write to the
     // store could otherwise plant a signing key whose private half they know.

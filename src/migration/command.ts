@@ -1,3 +1,4 @@
+import { SealedKeySigner } from '../keys/sealed-signer.js';
 import { resourceUsage } from 'node:process';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock.js';
@@ -88,6 +89,12 @@ async function run(argv: readonly string[], config: Config, out: CommandOutput, 
       1,
     );
   }
+  if (config.signer !== 'sealed') {
+    throw new CommandError(
+      'imports the Go signing keys sealed under TOKEN_ENGINE_KEY_ENCRYPTION_KEY, which the PKCS#11 signer does not read: run it with TOKEN_ENGINE_SIGNER=sealed (the Go keys never sign again; only their public keys are published)',
+      1,
+    );
+  }
   if (!config.keyEncryptionKey) {
     out.stderr(
       'token-engine: migrate-from-go: TOKEN_ENGINE_KEY_ENCRYPTION_KEY is not set: the Go signing keys are stored unencrypted, like the service stores its own\n',
@@ -117,6 +124,7 @@ async function run(argv: readonly string[], config: Config, out: CommandOutput, 
         tokens: stores.tokens,
         signingKeys: stores.signingKeys,
         tenant,
+        signer: new SealedKeySigner(config.keyEncryptionKey),
         kek: config.keyEncryptionKey,
         jwksCacheMaxAgeMs: config.jwksCacheMaxAgeMs,
         clock: systemClock,

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import { openSigningKey, sealPrivateKey } from '../keys/key-material.js';
+import { sealPrivateKey } from '../keys/key-material.js';
+import type { SealedKeySigner } from '../keys/sealed-signer.js';
 import { neverSigns, verifyOnlySchedule } from '../keys/schedule.js';
 import type {
   ImportedRefreshToken,
@@ -59,6 +60,8 @@ export interface GoMigrationDeps {
   readonly tenant: Pick<Tenant, 'id' | 'defaultAudience' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'storePolicy'>;
   /** TOKEN_ENGINE_KEY_ENCRYPTION_KEY: imported private keys are sealed under it, as our own are. */
   readonly kek: Buffer | undefined;
+  /** Tags and opens the imported records as the service will (the sealed-key signer under the same KEK). */
+  readonly signer: SealedKeySigner;
   /** One JWKS cache lifetime: a key stays published this much longer than its tokens live. */
   readonly jwksCacheMaxAgeMs: number;
   readonly clock: Clock;
@@ -196,19 +199,19 @@ export class GoMigration {
   /** The stored form of a Go key: sealed like our own keys, published until `until`, never signing. */
   private async sealed(key: GoSigningKey, until: number): Promise<StoredSigningKey> {
     const { tenant, kek } = this.deps;
-    const stored: StoredSigningKey = {
+    const stored = await this.deps.signer.tag(tenant.id, {
       kid: key.kid,
       alg: 'RS256',
       ...verifyOnlySchedule(Math.min(key.createdAt, until), until),
       sealedPrivateKey: sealPrivateKey(JSON.stringify(key.privateJwk), tenant.id, key.kid, kek),
-    };
-    // Proves the key opens the way the service will open it, before anything is written.
-    await openSigningKey(tenant.id, stored, kek);
+    });
+    // Proves the record opens the way the service will open it, before anything is written.
+    await this.deps.signer.open(tenant.id, stored);
     return stored;
   }
 
   private async sameKey(stored: StoredSigningKey, key: GoSigningKey): Promise<boolean> {
-    const opened = await openSigningKey(this.deps.tenant.id, stored, this.deps.kek);
+    const opened = await this.deps.signer.open(this.deps.tenant.id, stored);
     return opened.publicJwk.n === key.privateJwk.n && opened.publicJwk.e === key.privateJwk.e;
   }
 

@@ -25,6 +25,7 @@ export const REDACT_PATHS = [
   'keyEncryptionKey',
   'staticCallerKeys',
   'sealedPrivateKey',
+  'pin',
   'secret',
   '*.token',
   '*.accessToken',
@@ -40,6 +41,7 @@ export const REDACT_PATHS = [
   '*.keyEncryptionKey',
   '*.staticCallerKeys',
   '*.sealedPrivateKey',
+  '*.pin',
   '*.secret',
   // ioredis attaches the failed command's arguments (keys, digests, ids, claims) to errors.
   'command.args',

@@ -148,8 +148,12 @@ export interface StoredSigningKey {
   readonly activatesAt: number;
   /** When set, the key is unpublished at this time whatever its schedule (emergency retirement). */
   readonly expiresAt?: number | undefined;
-  /** The private JWK, serialised (and sealed when a key-encryption key is set). */
-  readonly sealedPrivateKey: string;
+  /** Sealed-key signer: the private JWK, serialised (and sealed when a key-encryption key is set). */
+  readonly sealedPrivateKey?: string | undefined;
+  /** PKCS#11 signer: the public JWK; the private key never leaves the token. */
+  readonly publicJwk?: Readonly<Record<string, string>> | undefined;
+  /** Integrity tag over the whole record, schedule included (ADR 0005); absent without a KEK. */
+  readonly mac?: string | undefined;
 }
 
 /** Signing keys shared by every replica. */

@@ -2,6 +2,8 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { SigningAlg } from '../keys/algorithms.js';
 import { KeyRing } from '../keys/key-ring.js';
+import { SealedKeySigner } from '../keys/sealed-signer.js';
+import type { Signer } from '../keys/signer.js';
 import type { Logger } from '../observability/logger.js';
 import type { LockStore, SigningKeyStore } from '../store/ports.js';
 import { loadTenantsFile, type TenantDefinition } from './tenants-file.js';
@@ -40,6 +42,8 @@ export interface TenantDeps {
   readonly locks: LockStore;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Holds the private keys; the sealed-key signer under `keyEncryptionKey` when absent. */
+  readonly signer?: Signer;
   /** Told after every key rotation this replica performs for the tenant. */
   readonly onRotated?: (tenantId: string, reason: 'scheduled' | 'emergency') => void;
 }
@@ -64,7 +68,7 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
       locks: deps.locks,
       clock: deps.clock,
       log: deps.log,
-      kek: settings.keyEncryptionKey,
+      signer: deps.signer ?? new SealedKeySigner(settings.keyEncryptionKey),
       lockTtlMs: settings.lockTtlMs,
       ...(onRotated ? { onRotated: (reason) => onRotated(definition.id, reason) } : {}),
     },

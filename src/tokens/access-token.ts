@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
-import type { SigningKey } from '../keys/key-material.js';
+import type { SigningKey } from '../keys/signer.js';
 
 /** What goes into an access token besides the registered claims we set ourselves. */
 export interface AccessTokenContent {
@@ -14,6 +13,8 @@ export interface AccessTokenContent {
  * Signs an access token: header {alg, kid, typ: "JWT"}; claims iss, sub, aud (always an
  * array), iat, nbf = iat, exp, jti (UUID v4) and each custom claim as a top-level string.
  * Custom claims never override registered ones (validation also rejects reserved names).
+ * The compact JWS (RFC 7515 §7.1) is assembled here and only its signing input goes to
+ * the key, which may live in another process or an HSM.
  */
 export async function signAccessToken(
   key: SigningKey,
@@ -23,7 +24,7 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresAtMs: number }> {
   const iat = Math.floor(issuedAtMs / 1000);
   const exp = iat + Math.floor(ttlMs / 1000);
-  const token = await new SignJWT({
+  const token = await compactJws(key, {
     ...content.claims,
     iss: content.issuer,
     sub: content.subject,
@@ -32,8 +33,18 @@ export async function signAccessToken(
     nbf: iat,
     exp,
     jti: randomUUID(),
-  })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .sign(key.privateKey);
+  });
   return { token, expiresAtMs: exp * 1000 };
+}
+
+/** `base64url(header).base64url(payload).base64url(signature)` with the header {alg, kid, typ}. */
+async function compactJws(key: SigningKey, payload: Readonly<Record<string, unknown>>): Promise<string> {
+  const header = { alg: key.alg, kid: key.kid, typ: 'JWT' };
+  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  const signature = await key.sign(Buffer.from(signingInput, 'ascii'));
+  return `${signingInput}.${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url')}`;
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
 }

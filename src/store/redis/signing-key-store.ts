@@ -54,5 +54,7 @@ function parseKey(blob: string): StoredSigningKey {
     activatesAt: k.activatesAt ?? k.createdAt,
     expiresAt: k.expiresAt,
     sealedPrivateKey: k.sealedPrivateKey,
+    publicJwk: k.publicJwk,
+    mac: k.mac,
   };
 }

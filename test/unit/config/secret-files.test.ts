@@ -50,6 +50,7 @@ describe('secrets from <NAME>_FILE', () => {
       'TOKEN_ENGINE_REDIS_URL',
       'TOKEN_ENGINE_REDIS_PASSWORD',
       'TOKEN_ENGINE_KEY_ENCRYPTION_KEY',
+      'TOKEN_ENGINE_PKCS11_PIN',
     ]);
   });
 

@@ -20,6 +20,7 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   shutting_down: Status.UNAVAILABLE,
   store_unavailable: Status.UNAVAILABLE,
   keys_unavailable: Status.UNAVAILABLE,
+  signer_unavailable: Status.UNAVAILABLE,
 };
 
 describe('STATUS_BY_ERROR_CODE', () => {
