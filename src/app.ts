@@ -23,7 +23,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, observeRedisCommands, type Metrics } from './observability/metrics.js';
 import { createMemoryStores } from './store/memory/index.js';
 import type { Stores } from './store/ports.js';
-import { connectWithRetry, createRedisClient } from './store/redis/client.js';
+import { type ConnectProblem, connectWithRetry, createRedisClient, RedisConnectError } from './store/redis/client.js';
 import { createRedisStores } from './store/redis/index.js';
 import { buildTenant, Tenancy, tenantDefinitions, tenantSettings } from './tenancy/tenancy.js';
 import { TenantRegistry } from './tenancy/tenants.js';
@@ -254,9 +254,24 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
     await connectWithRetry(redis, deadlineMs);
   } catch (err) {
     redis.disconnect();
-    throw new Error(`redis unreachable after ${Math.round(deadlineMs / 1000)} s: ${(err as Error).message}`, { cause: err });
+    throw err instanceof RedisConnectError ? startupFailure(err) : err;
   }
   return createRedisStores(redis, () => clock.now());
+}
+
+/** What to check when Redis or the Sentinels refused the credentials at start-up. */
+const REFUSED_CREDENTIALS: Readonly<Record<Exclude<ConnectProblem, 'unreachable'>, string>> = {
+  redis_auth:
+    'Redis refused the credentials (check TOKEN_ENGINE_REDIS_PASSWORD, or the user and password of TOKEN_ENGINE_REDIS_URL)',
+  sentinel_auth:
+    'the Sentinels refused the credentials (check TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD and TOKEN_ENGINE_REDIS_SENTINEL_USERNAME)',
+};
+
+/** The start-up failure as the operator reads it: what was refused and which settings to check. */
+function startupFailure(err: RedisConnectError): Error {
+  if (err.problem === 'unreachable') return err;
+  const seconds = Math.round(err.deadlineMs / 1000);
+  return new Error(`cannot use Redis after ${seconds} s: ${REFUSED_CREDENTIALS[err.problem]}: ${err.reason}`, { cause: err });
 }
 
 async function startServers(

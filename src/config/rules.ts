@@ -32,6 +32,7 @@ const ADDR = 'TOKEN_ENGINE_REDIS_ADDR';
 const CLUSTER = 'TOKEN_ENGINE_REDIS_CLUSTER_NODES';
 const SENTINELS = 'TOKEN_ENGINE_REDIS_SENTINELS';
 const MASTER = 'TOKEN_ENGINE_REDIS_SENTINEL_MASTER';
+const SENTINEL_CREDENTIALS = ['TOKEN_ENGINE_REDIS_SENTINEL_USERNAME', 'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD'] as const;
 const KEK = 'TOKEN_ENGINE_KEY_ENCRYPTION_KEY';
 const ACCESS = 'TOKEN_ENGINE_ACCESS_TOKEN_TTL';
 const REFRESH = 'TOKEN_ENGINE_REFRESH_TOKEN_TTL';
@@ -66,14 +67,15 @@ const redisUrlWins: Rule = (ctx) => {
   if (ignored.length > 0) ctx.warn(URL, `${ignored.join(', ')} ignored because ${URL} is set`);
 };
 
-/** Cluster and Sentinel exclude each other; Sentinel needs its master group, and only it uses one. */
+/** Cluster and Sentinel exclude each other; Sentinel needs its master group; the Sentinel settings need Sentinels. */
 const redisTopology: Rule = (ctx) => {
   const [cluster, sentinels, master] = ([CLUSTER, SENTINELS, MASTER] as const).map((name) => ctx.isSet(name));
   if (cluster && sentinels) ctx.problem(SENTINELS, `${CLUSTER} and ${SENTINELS} cannot both be set`);
   if (sentinels && !master) ctx.problem(MASTER, `${MASTER} must not be empty when ${SENTINELS} is set`);
-  if (!sentinels && master) {
-    ctx.ignore(MASTER);
-    ctx.warn(MASTER, `${MASTER} is ignored because ${SENTINELS} is not set`);
+  for (const name of [MASTER, ...SENTINEL_CREDENTIALS] as const) {
+    if (sentinels || !ctx.isSet(name)) continue;
+    ctx.ignore(name);
+    ctx.warn(name, `${name} is ignored because ${SENTINELS} is not set`);
   }
   const topology = cluster ? CLUSTER : sentinels ? SENTINELS : undefined;
   if (topology !== undefined && (ctx.isSet(URL) || ctx.isSet(ADDR))) {

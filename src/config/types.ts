@@ -37,6 +37,10 @@ export interface RedisConfig {
   readonly clusterNodes?: readonly HostPort[];
   readonly sentinels?: readonly HostPort[];
   readonly sentinelMaster?: string;
+  /** ACL user of the Sentinels. */
+  readonly sentinelUsername?: string;
+  /** Password of the Sentinels (secret). */
+  readonly sentinelPassword?: string;
 }
 
 /** Certificate files for `mtls`; only presence is checked here. */
@@ -48,8 +52,9 @@ export interface TlsFiles {
 
 /**
  * The validated, frozen configuration. Durations are milliseconds. Secret fields
- * (`staticCallerKeys`, `redis.password`, `redis.url`, `keyEncryptionKey`) need redaction
- * wherever the object might be logged; `staticCallerKeys` serialises as `{}`.
+ * (`staticCallerKeys`, `redis.password`, `redis.sentinelPassword`, `redis.url`,
+ * `keyEncryptionKey`) need redaction wherever the object might be logged;
+ * `staticCallerKeys` serialises as `{}`.
  */
 export interface Config {
   readonly issuer: string;

@@ -65,6 +65,11 @@ export const VARIABLES = [
     description: 'Redis Sentinel addresses; enables Sentinel mode (needs REDIS_SENTINEL_MASTER).' }),
   variable({ name: 'TOKEN_ENGINE_REDIS_SENTINEL_MASTER', type: text, onInvalid: 'fatal',
     description: 'Sentinel master group name; required when REDIS_SENTINELS is set.' }),
+  variable({ name: 'TOKEN_ENGINE_REDIS_SENTINEL_USERNAME', type: text, onInvalid: 'fatal',
+    description: 'ACL user the Sentinels are logged in as (Redis 6.2+); unset: the Sentinels\' `requirepass` alone.' }),
+  variable({ name: 'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD', type: text, onInvalid: 'fatal', secret: true,
+    description: 'Password of the Sentinels (their `requirepass`, or the ACL user\'s); the Redis password ' +
+      '(REDIS_PASSWORD or the URL) is separate. With a rediss:// URL the Sentinels are reached over TLS too.' }),
   variable({ name: 'TOKEN_ENGINE_KEY_ENCRYPTION_KEY', field: 'keyEncryptionKey', type: key32, onInvalid: 'fatal', secret: true,
     description: 'Encrypts private signing keys at rest (e.g. `openssl rand -base64 32`); ' +
       'a warning when unset with the Redis store.' }),

@@ -627,6 +627,39 @@ describe('loadConfig: redis', () => {
     expect(config.redis.sentinelMaster).toBeUndefined();
     expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
   });
+
+  it('reads the Sentinel credentials apart from the Redis ones', () => {
+    const { config, warnings } = load({
+      ...MTLS,
+      TOKEN_ENGINE_REDIS_URL: 'rediss://app:redis-pass@ignored:6379/2',
+      TOKEN_ENGINE_REDIS_SENTINELS: 's1:26379',
+      TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'mymaster',
+      TOKEN_ENGINE_REDIS_SENTINEL_USERNAME: 'sentinel-user',
+      TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD: 'sentinel-pass',
+    });
+    expect(config.redis).toMatchObject({
+      username: 'app',
+      password: 'redis-pass',
+      tls: true,
+      db: 2,
+      sentinelUsername: 'sentinel-user',
+      sentinelPassword: 'sentinel-pass',
+    });
+    for (const w of warnings) expect(w).not.toContain('pass');
+  });
+
+  it('warns that Sentinel credentials without sentinels are ignored, never quoting the password', () => {
+    const { config, warnings } = load({
+      ...MTLS,
+      TOKEN_ENGINE_REDIS_SENTINEL_USERNAME: 'sentinel-user',
+      TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD: 'sentinel-secret-value',
+    });
+    expect(config.redis.sentinelUsername).toBeUndefined();
+    expect(config.redis.sentinelPassword).toBeUndefined();
+    expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_USERNAME is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
+    expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
+    expect(warnings.join('\n')).not.toContain('sentinel-secret-value');
+  });
 });
 
 describe('loadConfig: store and key encryption key', () => {
@@ -776,7 +809,7 @@ describe('ENV_VARIABLES', () => {
   it('lists each variable once, frozen', () => {
     const names = ENV_VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(38);
+    expect(names.length).toBe(40);
     expect(Object.isFrozen(ENV_VARIABLES)).toBe(true);
     for (const v of ENV_VARIABLES) {
       expect(Object.isFrozen(v)).toBe(true);

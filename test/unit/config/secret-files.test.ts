@@ -49,6 +49,7 @@ describe('secrets from <NAME>_FILE', () => {
       'TOKEN_ENGINE_STATIC_CALLER_KEYS',
       'TOKEN_ENGINE_REDIS_URL',
       'TOKEN_ENGINE_REDIS_PASSWORD',
+      'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD',
       'TOKEN_ENGINE_KEY_ENCRYPTION_KEY',
     ]);
   });
@@ -73,6 +74,16 @@ describe('secrets from <NAME>_FILE', () => {
   it('read the Redis URL from a file', () => {
     const { config } = loadConfig({ ...MTLS, TOKEN_ENGINE_REDIS_URL_FILE: file('url', 'rediss://app:s3cret@cache:6380/2\n') });
     expect(config.redis).toMatchObject({ host: 'cache', port: 6380, username: 'app', password: 's3cret', db: 2, tls: true });
+  });
+
+  it('read the Sentinel password from a file', () => {
+    const { config } = loadConfig({
+      ...MTLS,
+      TOKEN_ENGINE_REDIS_SENTINELS: 's1:26379',
+      TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'mymaster',
+      TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD_FILE: file('sentinel', 'sentinel pass\n'),
+    });
+    expect(config.redis.sentinelPassword).toBe('sentinel pass');
   });
 
   it('satisfy a requirement (static keys when TLS is disabled)', () => {
