@@ -7,6 +7,7 @@ import {
   type Authenticate,
 } from './access/authenticate.js';
 import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
+import { callerRateLimits } from './access/rate-limits.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { HEALTH_PROTO, HEALTH_RPCS, HealthStatus } from './grpc/health.js';
@@ -122,6 +123,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         log,
         authenticate: transport.authenticate,
         callers,
+        rateLimits: callerRateLimits(callers, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
+        rateLimitStore: stores.rateLimits,
+        now: () => clock.now(),
         idempotency: stores.idempotency,
         lockTtlMs: config.lockTtlMs,
         idempotencyTtlMs: config.idempotencyTtlMs,

@@ -102,6 +102,14 @@ const accessShorterThanRefresh: Rule = (ctx) => {
   ctx.values[REFRESH] = refreshDefault;
 };
 
+/** A burst means nothing without a rate. */
+const rateLimitBurst: Rule = (ctx) => {
+  const burst = 'TOKEN_ENGINE_RATE_LIMIT_BURST';
+  if (!ctx.isSet(burst) || ctx.values.TOKEN_ENGINE_RATE_LIMIT_PER_SECOND !== 0) return;
+  ctx.ignore(burst);
+  ctx.warn(burst, `${burst} is ignored because TOKEN_ENGINE_RATE_LIMIT_PER_SECOND is 0 (unlimited)`);
+};
+
 /** A TOKEN_ENGINE_ name the table does not know is most likely a typo. */
 const unknownVariables: Rule = (ctx) => {
   for (const name of Object.keys(ctx.env).sort()) {
@@ -120,5 +128,6 @@ export const RULES: readonly Rule[] = [
   redisTopology,
   unencryptedKeys,
   accessShorterThanRefresh,
+  rateLimitBurst,
   unknownVariables,
 ];

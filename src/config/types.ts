@@ -88,4 +88,8 @@ export interface Config {
   readonly grpcReflection: boolean;
   readonly backfillExpiryIndex: boolean;
   readonly workers: number;
+  /** Default calls per second per caller; 0 = unlimited. */
+  readonly rateLimitPerSecond: number;
+  /** Burst of the default rate limit. */
+  readonly rateLimitBurst: number;
 }

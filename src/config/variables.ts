@@ -9,13 +9,28 @@
  * rules.ts is needed only when the variable depends on others. Order matters only for the
  * reference and for the order of messages.
  */
+import { defaultBurst, MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND } from '../access/rate-limits.js';
 import { DEFAULT_SIGNING_ALG, SIGNING_ALGS } from '../keys/algorithms.js';
 import { ANY_HOST, hostPort, hostPortList, LOCAL_HOST, listenAddress } from './address.js';
 import { callerKeys, key32 } from './credentials.js';
 import { FrozenMap } from './frozen.js';
 import { REDIS_PORT, redisUrl } from './redis-url.js';
 import { type Config, LOG_LEVELS, STORE_KINDS, TLS_MODES } from './types.js';
-import { bool, choice, duration, HOUR, intAtLeast, MINUTE, otlpEndpoint, path, removed, SECOND, text } from './value-types.js';
+import {
+  bool,
+  callRate,
+  choice,
+  duration,
+  HOUR,
+  intAtLeast,
+  intBetween,
+  MINUTE,
+  otlpEndpoint,
+  path,
+  removed,
+  SECOND,
+  text,
+} from './value-types.js';
 import { DerivedDefault, describeVariable, type EnvVariable, fileVariable, type ValueOf, variable } from './variable.js';
 
 // biome-ignore format: one compact block per variable reads as a table
@@ -124,6 +139,18 @@ export const VARIABLES = [
     default: new DerivedDefault('true when TLS mode is disabled, else false', (v) => v['TOKEN_ENGINE_TLS_MODE'] === 'disabled'),
     onInvalid: 'warn',
     description: 'Serve gRPC server reflection.' }),
+  variable({ name: 'TOKEN_ENGINE_RATE_LIMIT_PER_SECOND', field: 'rateLimitPerSecond',
+    type: callRate(MIN_RATE_PER_SECOND, MAX_RATE_PER_SECOND), default: 0, onInvalid: 'fatal',
+    description: 'Calls per second each caller may make when its caller-registry entry sets no `rate_limit` (with TLS ' +
+      'disabled and no registry: every static-key caller); 0 = unlimited. Counted per caller identity over every tenant ' +
+      'and replica; over it, calls answer RESOURCE_EXHAUSTED with `retry-after-ms`.' }),
+  variable({ name: 'TOKEN_ENGINE_RATE_LIMIT_BURST', field: 'rateLimitBurst', type: intBetween(1, MAX_BURST),
+    default: new DerivedDefault('the per-second rate rounded up, at least 1', (v) => {
+      const perSecond = v['TOKEN_ENGINE_RATE_LIMIT_PER_SECOND'];
+      return defaultBurst(typeof perSecond === 'number' ? perSecond : 0);
+    }),
+    onInvalid: 'fatal',
+    description: 'Calls a caller under the default rate limit may make at once, before the per-second rate applies.' }),
   variable({ name: 'TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX', field: 'backfillExpiryIndex', type: bool,
     default: false, onInvalid: 'warn',
     description: 'Accepted for compatibility with the Go token-engine; no effect (there is no expiry index to backfill).' }),
