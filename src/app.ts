@@ -16,7 +16,7 @@ import { loadTokenEngineProto } from './grpc/proto.js';
 import { bind } from './grpc/rpc.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
-import { createSidecar } from './http/sidecar.js';
+import { createSidecar, notReadyForTenants } from './http/sidecar.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { Reconciler } from './jobs/reconciler.js';
 import { joinMetricsAggregation } from './lifecycle/workers.js';
@@ -156,12 +156,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         {
           name: 'key_availability',
           check: async () => {
-            for (const t of tenants.all()) {
+            const without = tenants.all().filter((t) => {
               try {
                 t.keys.current();
+                return false;
               } catch {
-                throw new Error(`no signing key available for tenant ${t.id}`);
+                return true;
               }
+            });
+            if (without.length > 0) {
+              throw notReadyForTenants(
+                'no signing key available',
+                without.map((t) => t.id),
+              );
             }
           },
         },
@@ -212,18 +219,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
  * stream lives in the same Redis as the tokens (with Redis Cluster, on the node serving
  * the tenant's hash slot), and each revocation writes its record in the same script as
  * the revocation itself, so a revocation can never succeed without its record. This
- * proves the node holding each stream answers a stream read; it writes nothing.
+ * proves the node holding each stream answers a stream read; it writes nothing. The
+ * reason served counts the tenants whose stream failed; the log line names them.
  */
 async function auditCheck(stores: Stores, tenants: TenantRegistry): Promise<void> {
+  const unreadable: string[] = [];
   await Promise.all(
     tenants.all().map(async (tenant) => {
       try {
         await stores.tokens.recentAudit(tenant.id, 1);
       } catch {
-        throw new Error(`audit stream of tenant ${tenant.id} unreadable`);
+        unreadable.push(tenant.id);
       }
     }),
   );
+  if (unreadable.length > 0) throw notReadyForTenants('audit stream unreadable', unreadable);
 }
 
 /** How callers connect and prove who they are, from TOKEN_ENGINE_TLS_MODE. */

@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +24,12 @@ describe('token-engine-cli against a started service (API key)', () => {
   let t: TestApp;
   const outputs: NodeRun[] = [];
   /** Runs the built CLI with the service's addresses; the key comes from the environment. */
-  const cli = async (args: string[], env: Record<string, string> = { TOKEN_ENGINE_CLI_API_KEY: API_KEY }): Promise<NodeRun> => {
-    const run = await runNode(CLI, ['--address', t.grpcAddress, '--http', t.httpBase, ...args], env);
+  const cli = async (
+    args: string[],
+    env: Record<string, string> = { TOKEN_ENGINE_CLI_API_KEY: API_KEY },
+    stdin = '',
+  ): Promise<NodeRun> => {
+    const run = await runNode(CLI, ['--address', t.grpcAddress, '--http', t.httpBase, ...args], env, 20_000, stdin);
     outputs.push(run);
     return run;
   };
@@ -219,10 +225,86 @@ describe('token-engine-cli against a started service (API key)', () => {
     expect(both.code).toBe(2);
   });
 
+  it('takes the API key and the refresh token from the environment, a file or stdin instead of the command line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-secrets-'));
+    try {
+      const keyFile = join(dir, 'api-key');
+      await writeFile(keyFile, `${API_KEY}\n`);
+      const tenant = ['--tenant', t.tenantId];
+      const noEnv = {};
+      // The API key from a file, and from stdin.
+      const fromFile = await cli(['--api-key-file', keyFile, 'issue', '--sub', 'hana', ...tenant, '--json'], noEnv);
+      expect(fromFile).toMatchObject({ code: 0, stderr: '' });
+      const fromStdin = await cli(['--api-key-file', '-', 'issue', '--sub', 'hana', ...tenant, '--json'], noEnv, `${API_KEY}\n`);
+      expect(fromStdin).toMatchObject({ code: 0, stderr: '' });
+
+      // The refresh token from the environment, a file, `--token -` and `--token-file -`.
+      let pair = JSON.parse(fromStdin.stdout) as Pair;
+      const rotate = async (args: string[], env: Record<string, string> = {}, stdin = ''): Promise<void> => {
+        const run = await cli(['refresh', ...args, ...tenant, '--json'], { TOKEN_ENGINE_CLI_API_KEY: API_KEY, ...env }, stdin);
+        expect(run).toMatchObject({ code: 0, stderr: '' });
+        const next = JSON.parse(run.stdout) as Pair;
+        expect(next.refreshToken).not.toBe(pair.refreshToken);
+        pair = next;
+      };
+      await rotate([], { TOKEN_ENGINE_CLI_TOKEN: pair.refreshToken });
+      const tokenFile = join(dir, 'token');
+      await writeFile(tokenFile, `${pair.refreshToken}\n`);
+      await rotate(['--token-file', tokenFile]);
+      await rotate(['--token', '-'], {}, `${pair.refreshToken}\n`);
+      await rotate(['--token-file', '-'], {}, pair.refreshToken);
+      const revoked = await cli(['revoke', 'token', '--token', '-', ...tenant], undefined, pair.refreshToken);
+      expect(revoked).toMatchObject({ code: 0, stdout: 'revoked\n' });
+      await expectRevoked(pair);
+
+      // `call` reads its request from stdin with `--data -`.
+      const request = JSON.stringify({ sub: 'ivan', tenant_id: t.tenantId });
+      const called = await cli(['call', 'IssueToken', '--data', '-'], undefined, request);
+      expect(called.code).toBe(0);
+      expect(decodeJwt((JSON.parse(called.stdout) as { access_token: string }).access_token).sub).toBe('ivan');
+
+      // Conflicts and unreadable sources are usage errors that name the flag, never the value.
+      const empty = join(dir, 'empty');
+      await writeFile(empty, '\n');
+      const refused = [
+        await cli(['--api-key', API_KEY, '--api-key-file', keyFile, 'issue', '--sub', 's', ...tenant], noEnv),
+        await cli(['refresh', '--token', 'x', '--token-file', tokenFile, ...tenant]),
+        await cli(['--api-key-file', '-', 'refresh', '--token', '-', ...tenant], noEnv, `${API_KEY}\n`),
+        await cli(['--api-key-file', empty, 'issue', '--sub', 's', ...tenant], noEnv),
+        await cli(['--api-key-file', join(dir, 'missing'), 'issue', '--sub', 's', ...tenant], noEnv),
+        await cli(['refresh', '--token', '-', ...tenant]),
+        await cli(['refresh', ...tenant]),
+      ];
+      expect(refused.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2, 2]);
+      expect(refused.map((r) => r.stderr.split('\n')[0])).toEqual([
+        'token-engine-cli: use either --api-key or --api-key-file, not both',
+        'token-engine-cli: use either --token or --token-file, not both',
+        'token-engine-cli: only one value can come from stdin: --token - and --api-key-file - both ask for it',
+        `token-engine-cli: --api-key-file ${empty} is empty`,
+        `token-engine-cli: cannot read --api-key-file ${join(dir, 'missing')}: ENOENT`,
+        'token-engine-cli: --token -: stdin is empty',
+        'token-engine-cli: refresh needs the refresh token: --token, --token-file or TOKEN_ENGINE_CLI_TOKEN',
+      ]);
+      for (const run of refused) expect(run.stderr).not.toContain(pair.refreshToken);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--help prints usage and exits 0', async () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: token-engine-cli');
+    // It says how to keep secrets off the command line.
+    for (const way of [
+      '--api-key-file FILE',
+      '$TOKEN_ENGINE_CLI_API_KEY',
+      '$TOKEN_ENGINE_CLI_TOKEN',
+      '--token -',
+      '--token-file -',
+    ]) {
+      expect(run.stdout).toContain(way);
+    }
     for (const command of [
       'issue',
       'refresh',

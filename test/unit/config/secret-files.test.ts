@@ -54,6 +54,13 @@ describe('secrets from <NAME>_FILE', () => {
     ]);
   });
 
+  it('cover every variable that holds a credential, so each can come from a mounted file', () => {
+    const credential = /(PASSWORD|_PIN|PEPPER|SECRET|ENCRYPTION_KEY|CALLER_KEYS|REDIS_URL)$/;
+    const named = ENV_VARIABLES.filter((v) => credential.test(v.name));
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    for (const v of named) expect(v.secret, v.name).toBe(true);
+  });
+
   it('read each secret from a real file, less one trailing newline', () => {
     const { config, warnings } = loadConfig({
       ...DISABLED,
