@@ -26,13 +26,17 @@ describeStoreTargets('RateLimitStore', (backend, stores) => {
     if (!again.allowed) expect(again.retryAfterMs).toBeLessThanOrEqual(refused.retryAfterMs);
   });
 
-  it('lets the next call pass once the hinted time has passed, and not before', async () => {
+  // Calls sent together reach the store together (one pipeline), so no time passes
+  // between them whatever the load: the budget cannot refill in between.
+  it('lets the next call pass once the hinted time has passed', async () => {
     const s = stores();
     const key = caller();
     const limit: RateLimit = { perSecond: 20, burst: 1 };
-    expect(await s.rateLimits.take(key, limit)).toEqual({ allowed: true });
-    const refused = await s.rateLimits.take(key, limit);
-    if (refused.allowed) throw new Error('a second call within 50 ms passed a burst of 1');
+    const decisions = await Promise.all([s.rateLimits.take(key, limit), s.rateLimits.take(key, limit)]);
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(1);
+    const refused = decisions.find((d) => !d.allowed);
+    if (refused === undefined || refused.allowed) throw new Error('two calls at once passed a burst of 1');
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
     expect(refused.retryAfterMs).toBeLessThanOrEqual(50);
     await s.elapse(refused.retryAfterMs);
     expect(await s.rateLimits.take(key, limit)).toEqual({ allowed: true });
@@ -59,11 +63,8 @@ describeStoreTargets('RateLimitStore', (backend, stores) => {
     const s = stores();
     const key = caller();
     const limit: RateLimit = { perSecond: 10, burst: 2 };
-    expect((await Promise.all([s.rateLimits.take(key, limit), s.rateLimits.take(key, limit)])).every((d) => d.allowed)).toBe(
-      true,
-    );
-    const refused = await s.rateLimits.take(key, limit);
-    if (refused.allowed) throw new Error('a third call passed a burst of 2');
+    const decisions = await Promise.all([1, 2, 3].map(() => s.rateLimits.take(key, limit)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(2);
     await s.elapse(100);
     expect(await s.rateLimits.take(key, limit)).toEqual({ allowed: true });
   });
