@@ -2,7 +2,9 @@
 /**
  * token-engine-cli: the TokenEngine RPCs, the JWKS and the health checks from a shell.
  * Exit codes: 0 success, 1 the service answered with an error (or could not be reached),
- * 2 the command line is wrong. The API key is never printed.
+ * 2 the command line is wrong. The API key is never printed. Secrets can come from the
+ * environment, a file or stdin instead of the command line, where `ps` and the shell
+ * history would show them.
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +14,12 @@ import { TokenEngineError } from './errors.js';
 import { isRpcName, RPC_NAMES } from './methods.js';
 import type { TokenPair } from './types.js';
 
-/** Environment variable read for the API key when `--api-key` is absent. */
+/** Environment variable read for the API key when neither `--api-key` nor `--api-key-file` is given. */
 export const API_KEY_ENV = 'TOKEN_ENGINE_CLI_API_KEY';
+/** Environment variable read for the refresh token when neither `--token` nor `--token-file` is given. */
+export const TOKEN_ENV = 'TOKEN_ENGINE_CLI_TOKEN';
+/** The file name, or `--token` value, that means "read stdin". */
+export const STDIN = '-';
 export const DEFAULT_ADDRESS = '127.0.0.1:9090';
 export const DEFAULT_HTTP = 'http://127.0.0.1:8080';
 
@@ -23,6 +29,7 @@ const OPTIONS = {
   address: { type: 'string' },
   http: { type: 'string' },
   'api-key': { type: 'string' },
+  'api-key-file': { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
   ca: { type: 'string' },
@@ -37,6 +44,7 @@ const OPTIONS = {
   claim: { type: 'string', multiple: true },
   'idempotency-key': { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   user: { type: 'string' },
   data: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
@@ -51,7 +59,8 @@ const METAVAR: Partial<Record<FlagName, string>> = {
   aud: 'A',
   claim: 'k=v',
   'idempotency-key': 'K',
-  token: 'R',
+  token: 'R|-',
+  'token-file': 'FILE|-',
   user: 'U',
   data: 'JSON',
 };
@@ -60,6 +69,7 @@ const GLOBAL_FLAGS: readonly FlagName[] = [
   'address',
   'http',
   'api-key',
+  'api-key-file',
   'cert',
   'key',
   'ca',
@@ -76,6 +86,8 @@ interface CommandContext {
   readonly io: CliIo;
   /** Positional arguments after the command name. */
   readonly args: readonly string[];
+  /** Secrets given on the command line, in the environment, in a file or on stdin. */
+  readonly secrets: Secrets;
 }
 
 /** One command of the CLI: its flags, its usage line, and what it does. */
@@ -96,8 +108,8 @@ const COMMANDS: readonly Command[] = [
     name: 'issue',
     allowed: ['sub', 'tenant', 'aud', 'claim', 'idempotency-key'],
     required: ['sub', 'tenant'],
-    run: ({ flags, io }) =>
-      withClient(flags, io, async (client, options) => {
+    run: ({ flags, io, secrets }) =>
+      withClient(flags, secrets, async (client, options) => {
         const customClaims = claims(flags.claim);
         const pair = await client.issueToken(
           {
@@ -113,21 +125,31 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: 'refresh',
-    allowed: ['token', 'tenant', 'claim', 'idempotency-key'],
-    required: ['token', 'tenant'],
-    run: ({ flags, io }) =>
-      withClient(flags, io, async (client, options) => {
+    allowed: ['token', 'token-file', 'tenant', 'claim', 'idempotency-key'],
+    required: ['tenant'],
+    run: async ({ flags, io, secrets }) => {
+      const refreshToken = await secrets.refreshToken('refresh');
+      return withClient(flags, secrets, async (client, options) => {
         const customClaims = claims(flags.claim);
         const pair = await client.refreshToken(
-          { tenantId: flags.tenant ?? '', refreshToken: flags.token ?? '', ...(customClaims ? { claims: customClaims } : {}) },
+          { tenantId: flags.tenant ?? '', refreshToken, ...(customClaims ? { claims: customClaims } : {}) },
           idempotent(flags, options),
         );
         printPair(pair, flags, io);
-      }),
+      });
+    },
   },
-  revocation('revoke token', ['token', 'tenant'], (client, flags, options) =>
-    client.revokeToken({ tenantId: flags.tenant ?? '', refreshToken: flags.token ?? '' }, options),
-  ),
+  {
+    name: 'revoke token',
+    allowed: ['token', 'token-file', 'tenant'],
+    required: ['tenant'],
+    run: async ({ flags, io, secrets }) => {
+      const refreshToken = await secrets.refreshToken('revoke token');
+      return revoked(flags, io, secrets, (client, options) =>
+        client.revokeToken({ tenantId: flags.tenant ?? '', refreshToken }, options),
+      );
+    },
+  },
   revocation('revoke user', ['user', 'tenant'], (client, flags, options) =>
     client.revokeAllUserTokens({ tenantId: flags.tenant ?? '', userId: flags.user ?? '' }, options),
   ),
@@ -145,8 +167,10 @@ const COMMANDS: readonly Command[] = [
     positionals: '<Method>',
     allowed: ['data', 'idempotency-key'],
     required: [],
-    about: `any RPC by its proto name (${RPC_NAMES.join(', ')}); --data is the request as proto JSON (snake_case)`,
-    run: ({ flags, io, args }) => callAny(flags, io, args),
+    about:
+      `any RPC by its proto name (${RPC_NAMES.join(', ')}); --data is the request as proto JSON (snake_case), ` +
+      '"-" reads it from stdin',
+    run: ({ flags, io, args, secrets }) => callAny(flags, io, args, secrets),
   },
   {
     name: 'jwks',
@@ -160,15 +184,21 @@ const COMMANDS: readonly Command[] = [
     allowed: [],
     required: [],
     about: 'gRPC health Check and GET /healthz/ready',
-    run: ({ flags, io }) => health(flags, io),
+    run: ({ flags, io, secrets }) => health(flags, io, secrets),
   },
 ];
 
 /** A command's usage line, from its flags. */
 function synopsis(command: Command): string {
-  const flag = (name: FlagName): string => {
+  const written = (name: FlagName): string => {
     const metavar = METAVAR[name];
-    const text = metavar === undefined ? `--${name}` : `--${name} ${metavar}`;
+    return metavar === undefined ? `--${name}` : `--${name} ${metavar}`;
+  };
+  const flag = (name: FlagName): string => {
+    // The refresh token is needed in one of three ways (see the note under the flags).
+    if (name === 'token') return `(${written('token')} | ${written('token-file')})`;
+    if (name === 'token-file') return '';
+    const text = written(name);
     if (command.required.includes(name)) return text;
     return OPTIONS[name].type === 'string' && 'multiple' in OPTIONS[name] ? `[${text}]...` : `[${text}]`;
   };
@@ -186,6 +216,7 @@ Global flags:
   --address HOST:PORT          gRPC address (default ${DEFAULT_ADDRESS})
   --http URL                   HTTP base URL (default ${DEFAULT_HTTP})
   --api-key KEY                API key (default: $${API_KEY_ENV})
+  --api-key-file FILE          read the API key from FILE ("-": stdin) instead
   --cert FILE --key FILE --ca FILE [--server-name NAME]
                                mTLS with a client certificate instead of an API key
   --deadline MS                deadline of each call (default 5000)
@@ -193,7 +224,12 @@ Global flags:
   --json                       print JSON
   -h, --help                   this text
 
-A refresh token may start with "-": pass it as --token=<value>.
+Secrets on the command line show in \`ps\` and in the shell history. Instead:
+  API key        $${API_KEY_ENV}, or --api-key-file FILE, or --api-key-file - (stdin)
+  refresh token  $${TOKEN_ENV}, or --token-file FILE, or --token - / --token-file - (stdin)
+  request        call <Method> --data - (the JSON from stdin)
+A file holds the value alone; one trailing newline is ignored. Only one value can come
+from stdin. A refresh token may start with "-": pass it as --token=<value>.
 Exit codes: 0 ok, 1 the service answered with an error, 2 usage error.
 `;
 
@@ -207,12 +243,19 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** All of standard input, as text. */
+  readonly readStdin: () => Promise<string>;
 }
 
 const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   env: process.env,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  },
 };
 
 /** Runs one command line (without `node` and the script) and resolves with the exit code. */
@@ -229,7 +272,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     return EXIT.ok;
   }
   try {
-    return await command.run({ flags, io, args });
+    return await command.run({ flags, io, args, secrets: new Secrets(flags, io) });
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(io, err);
     if (err instanceof TokenEngineError) {
@@ -289,15 +332,86 @@ function parseCommandLine(argv: readonly string[]): { flags: Flags; command: Com
   return { flags, command, args };
 }
 
+/**
+ * The secrets a command needs, from the command line, the environment, a file or stdin
+ * (read once: only one value may come from it). Problems name the flag or the variable,
+ * never the value.
+ */
+class Secrets {
+  private stdinTakenBy: string | undefined;
+
+  constructor(
+    private readonly flags: Flags,
+    private readonly io: CliIo,
+  ) {}
+
+  /** The API key: --api-key, --api-key-file, else $TOKEN_ENGINE_CLI_API_KEY; undefined when none. */
+  async apiKey(): Promise<string | undefined> {
+    const { 'api-key': given, 'api-key-file': file } = this.flags;
+    if (given !== undefined && file !== undefined) throw new UsageError('use either --api-key or --api-key-file, not both');
+    if (file !== undefined) return this.fromFile('--api-key-file', file);
+    return given ?? this.io.env[API_KEY_ENV];
+  }
+
+  /** The refresh token: --token (`-`: stdin), --token-file, else $TOKEN_ENGINE_CLI_TOKEN. */
+  async refreshToken(command: string): Promise<string> {
+    const { token: given, 'token-file': file } = this.flags;
+    if (given !== undefined && file !== undefined) throw new UsageError('use either --token or --token-file, not both');
+    if (file !== undefined) return this.fromFile('--token-file', file);
+    if (given === STDIN) return this.fromStdin('--token -');
+    const token = given ?? this.io.env[TOKEN_ENV];
+    if (token === undefined || token === '') {
+      throw new UsageError(`${command} needs the refresh token: --token, --token-file or ${TOKEN_ENV}`);
+    }
+    return token;
+  }
+
+  /** The request JSON of `call`: --data (`-`: stdin). */
+  async data(): Promise<string> {
+    return this.flags.data === STDIN ? this.fromStdin('--data -', true) : (this.flags.data ?? '{}');
+  }
+
+  private async fromFile(flag: string, path: string): Promise<string> {
+    if (path === STDIN) return this.fromStdin(`${flag} -`);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const value = withoutNewline(text);
+    if (value === '') throw new UsageError(`${flag} ${path} is empty`);
+    return value;
+  }
+
+  private async fromStdin(flag: string, keepAsIs = false): Promise<string> {
+    if (this.stdinTakenBy !== undefined) {
+      throw new UsageError(`only one value can come from stdin: ${this.stdinTakenBy} and ${flag} both ask for it`);
+    }
+    this.stdinTakenBy = flag;
+    const text = await this.io.readStdin();
+    const value = keepAsIs ? text : withoutNewline(text);
+    if (value.trim() === '') throw new UsageError(`${flag}: stdin is empty`);
+    return value;
+  }
+}
+
+/** A value as a file or a pipe holds it: one trailing newline is not part of it. */
+function withoutNewline(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
 /** mTLS when any of --cert/--key/--ca is given (all three then), else the API key. */
-function clientOptions(flags: Flags, env: CliIo['env'], needsCredentials: boolean): ClientOptions {
+function clientOptions(flags: Flags, apiKey: string | undefined, needsCredentials: boolean): ClientOptions {
   const address = flags.address ?? DEFAULT_ADDRESS;
   const deadlineMs = flags.deadline === undefined ? undefined : deadline(flags.deadline);
   const common = { address, ...(deadlineMs === undefined ? {} : { deadlineMs }) };
   const tlsFlags = [flags.cert, flags.key, flags.ca];
   if (tlsFlags.some((f) => f !== undefined)) {
     if (tlsFlags.some((f) => f === undefined)) throw new UsageError('mTLS needs all of --cert, --key and --ca');
-    if (flags['api-key'] !== undefined) throw new UsageError('use either --api-key or --cert/--key/--ca, not both');
+    if (flags['api-key'] !== undefined || flags['api-key-file'] !== undefined) {
+      throw new UsageError('use either an API key or --cert/--key/--ca, not both');
+    }
     return {
       ...common,
       tls: {
@@ -308,10 +422,12 @@ function clientOptions(flags: Flags, env: CliIo['env'], needsCredentials: boolea
       },
     };
   }
-  const apiKey = flags['api-key'] ?? env[API_KEY_ENV];
   if (apiKey === undefined || apiKey === '') {
-    if (needsCredentials)
-      throw new UsageError(`an API key is needed: --api-key or ${API_KEY_ENV} (or --cert, --key and --ca for mTLS)`);
+    if (needsCredentials) {
+      throw new UsageError(
+        `an API key is needed: ${API_KEY_ENV}, --api-key-file or --api-key (or --cert, --key and --ca for mTLS)`,
+      );
+    }
     return common;
   }
   if (!/^[\x20-\x7e]+$/.test(apiKey)) throw new UsageError('the API key must be printable ASCII');
@@ -348,10 +464,11 @@ type CallOptionsOf = { correlationId?: string };
 /** Runs `fn` with a client (credentials required) and the per-call options; exit 0 when it returns. */
 async function withClient(
   flags: Flags,
-  io: CliIo,
+  secrets: Secrets,
   fn: (client: TokenEngineClient, options: CallOptionsOf) => Promise<void>,
 ): Promise<number> {
-  const client = createClient(clientOptions(flags, io.env, true));
+  const tls = flags.cert !== undefined || flags.key !== undefined || flags.ca !== undefined;
+  const client = createClient(clientOptions(flags, tls ? undefined : await secrets.apiKey(), true));
   try {
     await fn(client, flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] });
     return EXIT.ok;
@@ -374,12 +491,21 @@ function revocation(
     name,
     allowed: flags,
     required: flags,
-    run: ({ flags: given, io }) =>
-      withClient(given, io, async (client, options) => {
-        await revoke(client, given, options);
-        io.stdout(given.json ? `${JSON.stringify({ ok: true })}\n` : 'revoked\n');
-      }),
+    run: ({ flags: given, io, secrets }) => revoked(given, io, secrets, (client, options) => revoke(client, given, options)),
   };
+}
+
+/** Runs one revocation and prints `revoked`. */
+function revoked(
+  flags: Flags,
+  io: CliIo,
+  secrets: Secrets,
+  revoke: (client: TokenEngineClient, options: CallOptionsOf) => Promise<void>,
+): Promise<number> {
+  return withClient(flags, secrets, async (client, options) => {
+    await revoke(client, options);
+    io.stdout(flags.json ? `${JSON.stringify({ ok: true })}\n` : 'revoked\n');
+  });
 }
 
 function oneAudience(command: string, flags: Flags): string {
@@ -388,20 +514,21 @@ function oneAudience(command: string, flags: Flags): string {
 }
 
 /** `call <Method> [--data JSON]`: any RPC of the service by its proto name; prints the response as JSON. */
-async function callAny(flags: Flags, io: CliIo, args: readonly string[]): Promise<number> {
+async function callAny(flags: Flags, io: CliIo, args: readonly string[], secrets: Secrets): Promise<number> {
   const [method, ...extra] = args;
   if (method === undefined) throw new UsageError(`call needs a method: ${RPC_NAMES.join(', ')}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (!isRpcName(method)) throw new UsageError(`unknown method "${method}"; one of: ${RPC_NAMES.join(', ')}`);
+  const data = await secrets.data();
   let request: unknown;
   try {
-    request = JSON.parse(flags.data ?? '{}');
+    request = JSON.parse(data);
   } catch {
     throw new UsageError('--data must be a JSON object');
   }
   if (request === null || typeof request !== 'object' || Array.isArray(request))
     throw new UsageError('--data must be a JSON object');
-  return withClient(flags, io, async (client, options) => {
+  return withClient(flags, secrets, async (client, options) => {
     const response = await client.invoke(method, request as never, idempotent(flags, options));
     io.stdout(`${JSON.stringify(response)}\n`);
   });
@@ -463,9 +590,10 @@ async function jwks(flags: Flags, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-async function health(flags: Flags, io: CliIo): Promise<number> {
+async function health(flags: Flags, io: CliIo, secrets: Secrets): Promise<number> {
   const base = httpBase(flags);
-  const client = createClient(clientOptions(flags, io.env, false));
+  const tls = flags.cert !== undefined || flags.key !== undefined || flags.ca !== undefined;
+  const client = createClient(clientOptions(flags, tls ? undefined : await secrets.apiKey(), false));
   let grpc: string;
   try {
     grpc = await client.checkHealth('', flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] });

@@ -7,6 +7,7 @@ import {
   type Authenticate,
 } from './access/authenticate.js';
 import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
+import { callerRateLimits } from './access/rate-limits.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { HEALTH_PROTO, HEALTH_RPCS, HealthStatus } from './grpc/health.js';
@@ -15,7 +16,7 @@ import { loadTokenEngineProto } from './grpc/proto.js';
 import { bind } from './grpc/rpc.js';
 import { bindGrpcServer, createGrpcServer, SERVICE_NAME } from './grpc/server.js';
 import { loadServerTlsCredentials, peerCommonName } from './grpc/tls.js';
-import { createSidecar, type ReadinessCheck, readinessOutcomes } from './http/sidecar.js';
+import { createSidecar, notReadyForTenants, type ReadinessCheck, readinessOutcomes } from './http/sidecar.js';
 import { KeyMaintenance } from './jobs/key-maintenance.js';
 import { Pkcs11Signer } from './keys/pkcs11/pkcs11-signer.js';
 import { SealedKeySigner } from './keys/sealed-signer.js';
@@ -26,7 +27,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, observeRedisCommands, type Metrics } from './observability/metrics.js';
 import { createMemoryStores } from './store/memory/index.js';
 import type { Stores } from './store/ports.js';
-import { connectWithRetry, createRedisClient } from './store/redis/client.js';
+import { type ConnectProblem, connectWithRetry, createRedisClient, RedisConnectError } from './store/redis/client.js';
 import { createRedisStores } from './store/redis/index.js';
 import { buildTenant, Tenancy, tenantDefinitions, tenantSettings } from './tenancy/tenancy.js';
 import { TenantRegistry } from './tenancy/tenants.js';
@@ -131,6 +132,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         log,
         authenticate: transport.authenticate,
         callers,
+        rateLimits: callerRateLimits(callers, { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst }),
+        rateLimitStore: stores.rateLimits,
+        now: () => clock.now(),
         idempotency: stores.idempotency,
         lockTtlMs: config.lockTtlMs,
         idempotencyTtlMs: config.idempotencyTtlMs,
@@ -154,12 +158,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         name: 'key_availability',
         check: async () => {
           await keySigner.health();
-          for (const t of tenants.all()) {
+          const without = tenants.all().filter((t) => {
             try {
               t.keys.current();
+              return false;
             } catch {
-              throw new Error(`no signing key available for tenant ${t.id}`);
+              return true;
             }
+          });
+          if (without.length > 0) {
+            throw notReadyForTenants(
+              'no signing key available',
+              without.map((t) => t.id),
+            );
           }
         },
       },
@@ -239,18 +250,21 @@ async function openSigner(config: Config, stores: Stores, log: Logger): Promise<
  * stream lives in the same Redis as the tokens (with Redis Cluster, on the node serving
  * the tenant's hash slot), and each revocation writes its record in the same script as
  * the revocation itself, so a revocation can never succeed without its record. This
- * proves the node holding each stream answers a stream read; it writes nothing.
+ * proves the node holding each stream answers a stream read; it writes nothing. The
+ * reason served counts the tenants whose stream failed; the log line names them.
  */
 async function auditCheck(stores: Stores, tenants: TenantRegistry): Promise<void> {
+  const unreadable: string[] = [];
   await Promise.all(
     tenants.all().map(async (tenant) => {
       try {
         await stores.tokens.recentAudit(tenant.id, 1);
       } catch {
-        throw new Error(`audit stream of tenant ${tenant.id} unreadable`);
+        unreadable.push(tenant.id);
       }
     }),
   );
+  if (unreadable.length > 0) throw notReadyForTenants('audit stream unreadable', unreadable);
 }
 
 /** How callers connect and prove who they are, from TOKEN_ENGINE_TLS_MODE. */
@@ -285,9 +299,24 @@ async function openStores(config: Config, clock: Clock, log: Logger, deadlineMs:
     await connectWithRetry(redis, deadlineMs);
   } catch (err) {
     redis.disconnect();
-    throw new Error(`redis unreachable after ${Math.round(deadlineMs / 1000)} s: ${(err as Error).message}`, { cause: err });
+    throw err instanceof RedisConnectError ? startupFailure(err) : err;
   }
   return createRedisStores(redis, () => clock.now());
+}
+
+/** What to check when Redis or the Sentinels refused the credentials at start-up. */
+const REFUSED_CREDENTIALS: Readonly<Record<Exclude<ConnectProblem, 'unreachable'>, string>> = {
+  redis_auth:
+    'Redis refused the credentials (check TOKEN_ENGINE_REDIS_PASSWORD, or the user and password of TOKEN_ENGINE_REDIS_URL)',
+  sentinel_auth:
+    'the Sentinels refused the credentials (check TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD and TOKEN_ENGINE_REDIS_SENTINEL_USERNAME)',
+};
+
+/** The start-up failure as the operator reads it: what was refused and which settings to check. */
+function startupFailure(err: RedisConnectError): Error {
+  if (err.problem === 'unreachable') return err;
+  const seconds = Math.round(err.deadlineMs / 1000);
+  return new Error(`cannot use Redis after ${seconds} s: ${REFUSED_CREDENTIALS[err.problem]}: ${err.reason}`, { cause: err });
 }
 
 async function startServers(

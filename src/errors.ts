@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'invalid_argument'
   | 'unauthenticated'
   | 'caller_not_authorized'
+  | 'rate_limited'
   | 'tenant_not_found'
   | 'refresh_token_not_found'
   | 'refresh_token_revoked'

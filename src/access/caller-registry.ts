@@ -1,16 +1,23 @@
 /**
  * The caller registry: which caller identity (client-certificate CN or static-key identity)
- * may act on which tenants (doc/OPERATIONS.md, "TLS and callers"). Read once at start-up and
- * validated strictly — unlike upstream's non-strict yaml.v3 decode, an unknown key is an
- * error, because a misspelt `permitted_tenants` would otherwise silently deny a caller.
+ * may act on which tenants, and at what rate (doc/OPERATIONS.md, "TLS and callers" and
+ * "Rate limits"). Read once at start-up and validated strictly — unlike upstream's
+ * non-strict yaml.v3 decode, an unknown key is an error, because a misspelt
+ * `permitted_tenants` would otherwise silently deny a caller (and a misspelt `rate_limit`
+ * silently leave one unlimited).
  */
 import * as z from 'zod';
 import { ConfigFileError, formatIssue, formatPath, parseYaml, readConfigFile } from '../config/yaml-file.js';
+import { defaultBurst, MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND, type RateLimitSetting } from './rate-limits.js';
 
 /** Answers whether a caller may act on a tenant. */
 export interface CallerRegistry {
   /** True when `identity` is listed and `tenantId` is one of its permitted tenants. */
   isPermitted(identity: string, tenantId: string): boolean;
+  /** True when `identity` has an entry. */
+  lists(identity: string): boolean;
+  /** The `rate_limit` of the identity's entry; undefined when it has none (or no entry). */
+  rateLimitOf(identity: string): RateLimitSetting | undefined;
   /** True only for {@link ALLOW_ALL}; start-up warns loudly about it. */
   readonly allowsEveryone: boolean;
 }
@@ -19,12 +26,37 @@ export interface CallerRegistry {
 export const ALLOW_ALL: CallerRegistry = Object.freeze({
   allowsEveryone: true,
   isPermitted: (): boolean => true,
+  lists: (): boolean => false,
+  rateLimitOf: (): undefined => undefined,
 });
 
 /** The registry file could not be read or is invalid; lists every problem found. */
 export class CallerRegistryError extends ConfigFileError {
   override readonly name = 'CallerRegistryError';
 }
+
+const RATE_RANGE = `0 (unlimited) or between ${MIN_RATE_PER_SECOND} and ${MAX_RATE_PER_SECOND}`;
+
+/** `rate_limit: { per_second: 100, burst: 200 }`; `per_second: 0` exempts the caller from the default. */
+const rateLimitSchema = z
+  .strictObject(
+    {
+      per_second: z
+        .number({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a number (calls per second)') })
+        .refine((n) => n === 0 || (n >= MIN_RATE_PER_SECOND && n <= MAX_RATE_PER_SECOND), { error: `must be ${RATE_RANGE}` }),
+      burst: z
+        .number({ error: 'must be a whole number of calls' })
+        .int({ error: 'must be a whole number of calls' })
+        .min(1, { error: 'must be at least 1' })
+        .max(MAX_BURST, { error: `must be at most ${MAX_BURST}` })
+        .optional(),
+    },
+    { error: 'must be a mapping with `per_second` and optionally `burst`' },
+  )
+  .refine((limit) => limit.per_second > 0 || limit.burst === undefined, {
+    error: 'burst has no meaning when per_second is 0 (unlimited); remove it',
+    path: ['burst'],
+  });
 
 const callerSchema = z.strictObject(
   {
@@ -37,8 +69,9 @@ const callerSchema = z.strictObject(
         error: (iss) => (iss.input === undefined ? 'is required' : 'must be a list of tenant ids'),
       })
       .min(1, { error: 'must list at least one tenant' }),
+    rate_limit: rateLimitSchema.optional(),
   },
-  { error: 'must be a mapping with `identity` and `permitted_tenants`' },
+  { error: 'must be a mapping with `identity`, `permitted_tenants` and optionally `rate_limit`' },
 );
 
 const registrySchema = z.strictObject(
@@ -86,10 +119,17 @@ export async function loadCallerRegistry(path: string): Promise<CallerRegistry> 
 
 function buildRegistry(doc: RegistryDocument): CallerRegistry {
   const permitted = new Map<string, ReadonlySet<string>>(doc.callers.map((c) => [c.identity, new Set(c.permitted_tenants)]));
+  const limits = new Map<string, RateLimitSetting>();
+  for (const { identity, rate_limit: limit } of doc.callers) {
+    if (limit)
+      limits.set(identity, Object.freeze({ perSecond: limit.per_second, burst: limit.burst ?? defaultBurst(limit.per_second) }));
+  }
   return Object.freeze({
     allowsEveryone: false,
     isPermitted: (identity: string, tenantId: string): boolean =>
       tenantId !== '' && (permitted.get(identity)?.has(tenantId) ?? false),
+    lists: (identity: string): boolean => permitted.has(identity),
+    rateLimitOf: (identity: string): RateLimitSetting | undefined => limits.get(identity),
   });
 }
 

@@ -151,6 +151,8 @@ function redisConfig(values: Values): RedisConfig {
     clusterNodes: values.TOKEN_ENGINE_REDIS_CLUSTER_NODES,
     sentinels: values.TOKEN_ENGINE_REDIS_SENTINELS,
     sentinelMaster: values.TOKEN_ENGINE_REDIS_SENTINEL_MASTER,
+    sentinelUsername: values.TOKEN_ENGINE_REDIS_SENTINEL_USERNAME,
+    sentinelPassword: values.TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD,
   };
   // Absent rather than undefined: the object is logged (redacted) and compared in tests.
   return Object.fromEntries(Object.entries(redis).filter(([, value]) => value !== undefined)) as unknown as RedisConfig;

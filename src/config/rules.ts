@@ -32,6 +32,7 @@ const ADDR = 'TOKEN_ENGINE_REDIS_ADDR';
 const CLUSTER = 'TOKEN_ENGINE_REDIS_CLUSTER_NODES';
 const SENTINELS = 'TOKEN_ENGINE_REDIS_SENTINELS';
 const MASTER = 'TOKEN_ENGINE_REDIS_SENTINEL_MASTER';
+const SENTINEL_CREDENTIALS = ['TOKEN_ENGINE_REDIS_SENTINEL_USERNAME', 'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD'] as const;
 const KEK = 'TOKEN_ENGINE_KEY_ENCRYPTION_KEY';
 const ACCESS = 'TOKEN_ENGINE_ACCESS_TOKEN_TTL';
 const REFRESH = 'TOKEN_ENGINE_REFRESH_TOKEN_TTL';
@@ -66,14 +67,15 @@ const redisUrlWins: Rule = (ctx) => {
   if (ignored.length > 0) ctx.warn(URL, `${ignored.join(', ')} ignored because ${URL} is set`);
 };
 
-/** Cluster and Sentinel exclude each other; Sentinel needs its master group, and only it uses one. */
+/** Cluster and Sentinel exclude each other; Sentinel needs its master group; the Sentinel settings need Sentinels. */
 const redisTopology: Rule = (ctx) => {
   const [cluster, sentinels, master] = ([CLUSTER, SENTINELS, MASTER] as const).map((name) => ctx.isSet(name));
   if (cluster && sentinels) ctx.problem(SENTINELS, `${CLUSTER} and ${SENTINELS} cannot both be set`);
   if (sentinels && !master) ctx.problem(MASTER, `${MASTER} must not be empty when ${SENTINELS} is set`);
-  if (!sentinels && master) {
-    ctx.ignore(MASTER);
-    ctx.warn(MASTER, `${MASTER} is ignored because ${SENTINELS} is not set`);
+  for (const name of [MASTER, ...SENTINEL_CREDENTIALS] as const) {
+    if (sentinels || !ctx.isSet(name)) continue;
+    ctx.ignore(name);
+    ctx.warn(name, `${name} is ignored because ${SENTINELS} is not set`);
   }
   const topology = cluster ? CLUSTER : sentinels ? SENTINELS : undefined;
   if (topology !== undefined && (ctx.isSet(URL) || ctx.isSet(ADDR))) {
@@ -123,6 +125,14 @@ const accessShorterThanRefresh: Rule = (ctx) => {
   ctx.values[REFRESH] = refreshDefault;
 };
 
+/** A burst means nothing without a rate. */
+const rateLimitBurst: Rule = (ctx) => {
+  const burst = 'TOKEN_ENGINE_RATE_LIMIT_BURST';
+  if (!ctx.isSet(burst) || ctx.values.TOKEN_ENGINE_RATE_LIMIT_PER_SECOND !== 0) return;
+  ctx.ignore(burst);
+  ctx.warn(burst, `${burst} is ignored because TOKEN_ENGINE_RATE_LIMIT_PER_SECOND is 0 (unlimited)`);
+};
+
 /** A TOKEN_ENGINE_ name the table does not know is most likely a typo. */
 const unknownVariables: Rule = (ctx) => {
   for (const name of Object.keys(ctx.env).sort()) {
@@ -142,5 +152,6 @@ export const RULES: readonly Rule[] = [
   signer,
   unencryptedKeys,
   accessShorterThanRefresh,
+  rateLimitBurst,
   unknownVariables,
 ];

@@ -38,6 +38,10 @@ export interface RedisConfig {
   readonly clusterNodes?: readonly HostPort[];
   readonly sentinels?: readonly HostPort[];
   readonly sentinelMaster?: string;
+  /** ACL user of the Sentinels. */
+  readonly sentinelUsername?: string;
+  /** Password of the Sentinels (secret). */
+  readonly sentinelPassword?: string;
 }
 
 /** Certificate files for `mtls`; only presence is checked here. */
@@ -60,8 +64,9 @@ export interface Pkcs11Config {
 
 /**
  * The validated, frozen configuration. Durations are milliseconds. Secret fields
- * (`staticCallerKeys`, `redis.password`, `redis.url`, `keyEncryptionKey`, `pkcs11.pin`) need redaction
- * wherever the object might be logged; `staticCallerKeys` serialises as `{}`.
+ * (`staticCallerKeys`, `redis.password`, `redis.sentinelPassword`, `redis.url`,
+ * `keyEncryptionKey`, `pkcs11.pin`) need redaction wherever the object might be logged;
+ * `staticCallerKeys` serialises as `{}`.
  */
 export interface Config {
   readonly issuer: string;
@@ -99,4 +104,8 @@ export interface Config {
   readonly grpcReflection: boolean;
   readonly backfillExpiryIndex: boolean;
   readonly workers: number;
+  /** Default calls per second per caller; 0 = unlimited. */
+  readonly rateLimitPerSecond: number;
+  /** Burst of the default rate limit. */
+  readonly rateLimitBurst: number;
 }

@@ -98,6 +98,26 @@ export function intAtLeast(min: number): ValueType<number> {
   return schemaType(`int ≥ ${min}`, schema, `an integer ≥ ${min}`);
 }
 
+/** A whole number between `min` and `max`. */
+export function intBetween(min: number, max: number): ValueType<number> {
+  const schema = z
+    .string()
+    .regex(/^[+-]?\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+  return schemaType(`int ${min}–${max}`, schema, `an integer between ${min} and ${max}`);
+}
+
+/** Calls per second: 0 (unlimited), or a decimal number between `min` and `max`. */
+export function callRate(min: number, max: number): ValueType<number> {
+  const schema = z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number)
+    .refine((n) => n === 0 || (n >= min && n <= max));
+  return schemaType('calls per second', schema, `0 (unlimited) or a number of calls per second between ${min} and ${max}`);
+}
+
 /** Milliseconds per second, minute and hour: how the table writes duration defaults. */
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;

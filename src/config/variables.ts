@@ -9,6 +9,7 @@
  * rules.ts is needed only when the variable depends on others. Order matters only for the
  * reference and for the order of messages.
  */
+import { defaultBurst, MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND } from '../access/rate-limits.js';
 import { DEFAULT_SIGNING_ALG, SIGNING_ALGS } from '../keys/algorithms.js';
 import { SIGNER_KINDS } from '../keys/signer.js';
 import { ANY_HOST, hostPort, hostPortList, LOCAL_HOST, listenAddress } from './address.js';
@@ -16,7 +17,21 @@ import { callerKeys, key32 } from './credentials.js';
 import { FrozenMap } from './frozen.js';
 import { REDIS_PORT, redisUrl } from './redis-url.js';
 import { type Config, LOG_LEVELS, STORE_KINDS, TLS_MODES } from './types.js';
-import { bool, choice, duration, HOUR, intAtLeast, MINUTE, otlpEndpoint, path, removed, SECOND, text } from './value-types.js';
+import {
+  bool,
+  callRate,
+  choice,
+  duration,
+  HOUR,
+  intAtLeast,
+  intBetween,
+  MINUTE,
+  otlpEndpoint,
+  path,
+  removed,
+  SECOND,
+  text,
+} from './value-types.js';
 import { DerivedDefault, describeVariable, type EnvVariable, fileVariable, type ValueOf, variable } from './variable.js';
 
 // biome-ignore format: one compact block per variable reads as a table
@@ -66,6 +81,11 @@ export const VARIABLES = [
     description: 'Redis Sentinel addresses; enables Sentinel mode (needs REDIS_SENTINEL_MASTER).' }),
   variable({ name: 'TOKEN_ENGINE_REDIS_SENTINEL_MASTER', type: text, onInvalid: 'fatal',
     description: 'Sentinel master group name; required when REDIS_SENTINELS is set.' }),
+  variable({ name: 'TOKEN_ENGINE_REDIS_SENTINEL_USERNAME', type: text, onInvalid: 'fatal',
+    description: 'ACL user the Sentinels are logged in as (Redis 6.2+); unset: the Sentinels\' `requirepass` alone.' }),
+  variable({ name: 'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD', type: text, onInvalid: 'fatal', secret: true,
+    description: 'Password of the Sentinels (their `requirepass`, or the ACL user\'s); the Redis password ' +
+      '(REDIS_PASSWORD or the URL) is separate. With a rediss:// URL the Sentinels are reached over TLS too.' }),
   variable({ name: 'TOKEN_ENGINE_KEY_ENCRYPTION_KEY', field: 'keyEncryptionKey', type: key32, onInvalid: 'fatal', secret: true,
     description: 'Encrypts private signing keys at rest (e.g. `openssl rand -base64 32`); ' +
       'a warning when unset with the Redis store.' }),
@@ -134,6 +154,18 @@ export const VARIABLES = [
     default: new DerivedDefault('true when TLS mode is disabled, else false', (v) => v['TOKEN_ENGINE_TLS_MODE'] === 'disabled'),
     onInvalid: 'warn',
     description: 'Serve gRPC server reflection.' }),
+  variable({ name: 'TOKEN_ENGINE_RATE_LIMIT_PER_SECOND', field: 'rateLimitPerSecond',
+    type: callRate(MIN_RATE_PER_SECOND, MAX_RATE_PER_SECOND), default: 0, onInvalid: 'fatal',
+    description: 'Calls per second each caller may make when its caller-registry entry sets no `rate_limit` (with TLS ' +
+      'disabled and no registry: every static-key caller); 0 = unlimited. Counted per caller identity over every tenant ' +
+      'and replica; over it, calls answer RESOURCE_EXHAUSTED with `retry-after-ms`.' }),
+  variable({ name: 'TOKEN_ENGINE_RATE_LIMIT_BURST', field: 'rateLimitBurst', type: intBetween(1, MAX_BURST),
+    default: new DerivedDefault('the per-second rate rounded up, at least 1', (v) => {
+      const perSecond = v['TOKEN_ENGINE_RATE_LIMIT_PER_SECOND'];
+      return defaultBurst(typeof perSecond === 'number' ? perSecond : 0);
+    }),
+    onInvalid: 'fatal',
+    description: 'Calls a caller under the default rate limit may make at once, before the per-second rate applies.' }),
   variable({ name: 'TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX', field: 'backfillExpiryIndex', type: bool,
     default: false, onInvalid: 'warn',
     description: 'Accepted for compatibility with the Go token-engine; no effect (there is no expiry index to backfill).' }),

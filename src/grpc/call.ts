@@ -18,8 +18,10 @@ export class RpcCall implements RequestContext, CallInfo {
   callerIdentity?: string;
   /** The validated request (set by validation); the handler receives it. */
   request: unknown;
-  /** Sent as response headers on every outcome (correlation id, idempotent replay). */
+  /** Sent as response headers on every outcome (correlation id, idempotent replay, retry hint). */
   readonly responseHeaders = new Metadata();
+  /** Sent as trailers when the call fails (the retry hint: clients read it from the error's metadata). */
+  readonly errorTrailers = new Metadata();
   /** Writes one message of a server stream (set by the stream adapter; absent for unary calls). */
   send?: (message: unknown) => Promise<void>;
   readonly rpc: RpcDescriptor;

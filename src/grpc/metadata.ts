@@ -7,6 +7,7 @@ export const HEADER = {
   correlationId: 'x-correlation-id',
   idempotencyKey: 'x-idempotency-key',
   idempotentReplay: 'x-idempotent-replay',
+  retryAfterMs: 'retry-after-ms',
 } as const;
 
 /** First value of a metadata key as a string, or undefined. */

@@ -124,7 +124,7 @@ function unaryHandler(bound: BoundRpc, run: (call: RpcCall) => Promise<unknown>)
       },
       (err: unknown) => {
         serverCall.sendMetadata(call.responseHeaders);
-        callback(toServiceError(err));
+        callback(toServiceError(err, call.errorTrailers));
       },
     );
   };
@@ -156,7 +156,7 @@ function streamHandler(bound: BoundRpc, run: (call: RpcCall) => Promise<unknown>
       (err: unknown) => {
         if (call.signal.aborted) return;
         sendHeaders();
-        serverCall.emit('error', toServiceError(err));
+        serverCall.emit('error', toServiceError(err, call.errorTrailers));
       },
     );
   };

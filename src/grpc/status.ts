@@ -14,6 +14,12 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     status: Status.PERMISSION_DENIED,
     when: '`caller not authorized`: the caller registry does not permit the caller for the tenant',
   },
+  rate_limited: {
+    status: Status.RESOURCE_EXHAUSTED,
+    when:
+      'the caller is over its rate limit (caller registry `rate_limit`, or TOKEN_ENGINE_RATE_LIMIT_*); ' +
+      'retry after the `retry-after-ms` header (also a trailer)',
+  },
   invalid_argument: {
     status: Status.INVALID_ARGUMENT,
     when: 'a field empty, oversized or malformed, a reserved claim, a bad idempotency key; the message names the field',

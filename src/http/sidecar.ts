@@ -9,6 +9,27 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+/**
+ * A failed readiness check. The endpoint needs no credentials, so its message (the
+ * `reason` served) names what failed and how often, never which tenant: `details` (the
+ * tenant ids) go to the log only.
+ */
+export class NotReady extends Error {
+  override readonly name = 'NotReady';
+  constructor(
+    reason: string,
+    readonly details: Readonly<Record<string, unknown>>,
+  ) {
+    super(reason);
+  }
+}
+
+/** `<what> for <n> tenant(s)`, with the tenant ids for the log. */
+export function notReadyForTenants(what: string, tenantIds: readonly string[]): NotReady {
+  const count = tenantIds.length;
+  return new NotReady(`${what} for ${count} tenant${count === 1 ? '' : 's'}`, { tenant_ids: [...tenantIds] });
+}
+
 export interface SidecarDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -80,7 +101,9 @@ async function firstFailure(deps: SidecarDeps): Promise<{ failed_check: string; 
     try {
       await check.check();
     } catch (err) {
-      return { failed_check: check.name, reason: err instanceof Error ? err.message : String(err) };
+      const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof NotReady) deps.log.warn({ failed_check: check.name, reason, ...err.details }, 'not ready');
+      return { failed_check: check.name, reason };
     }
   }
   return undefined;

@@ -27,6 +27,8 @@ export interface Metrics {
   readonly redisCommandDuration: Histogram<'command' | 'script' | 'outcome'>;
   readonly reconcilerRuns: Counter<'outcome'>;
   readonly reconcilerFixedKeys: Counter;
+  readonly rateLimited: Counter<'caller_identity' | 'rpc_method'>;
+  readonly rateLimitUnchecked: Counter<'rpc_method'>;
   readonly readiness: Gauge<'check'>;
   readonly signingKeyAge: Gauge<'tenant_id'>;
   readonly keyRotationInterval: Gauge<'tenant_id'>;
@@ -220,6 +222,18 @@ export function createMetrics(): Metrics {
     reconcilerFixedKeys: new Counter({
       name: 'token_engine_reconciler_fixed_keys_total',
       help: 'Keys the reconciler found without an expiry and gave one (Redis), or expired entries it removed (memory store)',
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'token_engine_rate_limited_total',
+      help: 'Calls refused with RESOURCE_EXHAUSTED by the caller rate limit, by caller (configured identities, else unlisted) and method',
+      labelNames: ['caller_identity', 'rpc_method'],
+      registers,
+    }),
+    rateLimitUnchecked: new Counter({
+      name: 'token_engine_rate_limit_unchecked_total',
+      help: 'Calls of a rate-limited caller let through unchecked because the rate-limit store (Redis) was unreachable',
+      labelNames: ['rpc_method'],
       registers,
     }),
   };

@@ -216,12 +216,34 @@ export interface StoreHealth {
   ping(): Promise<void>;
 }
 
+/**
+ * A sustained rate and a burst: `burst` calls may pass at once, then one every
+ * `1 / perSecond` seconds (GCRA, the token bucket's equivalent). `perSecond` > 0.
+ */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** Whether one call may pass; when it may not, how long until one would. */
+export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
+
+/**
+ * Rate-limit budgets shared by every replica, one per key (a caller identity). A budget
+ * that is full again is forgotten, so only callers that called lately hold memory.
+ */
+export interface RateLimitStore {
+  /** Takes one call from the key's budget under `limit`; a refusal takes nothing. */
+  take(key: string, limit: RateLimit): Promise<RateDecision>;
+}
+
 /** Everything the application needs from one storage backend. */
 export interface Stores {
   readonly tokens: TokenStore;
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;
   readonly locks: LockStore;
+  readonly rateLimits: RateLimitStore;
   readonly maintenance: MaintenanceStore;
   readonly health: StoreHealth;
   close(): Promise<void>;

@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +24,12 @@ describe('token-engine-cli against a started service (API key)', () => {
   let t: TestApp;
   const outputs: NodeRun[] = [];
   /** Runs the built CLI with the service's addresses; the key comes from the environment. */
-  const cli = async (args: string[], env: Record<string, string> = { TOKEN_ENGINE_CLI_API_KEY: API_KEY }): Promise<NodeRun> => {
-    const run = await runNode(CLI, ['--address', t.grpcAddress, '--http', t.httpBase, ...args], env);
+  const cli = async (
+    args: string[],
+    env: Record<string, string> = { TOKEN_ENGINE_CLI_API_KEY: API_KEY },
+    stdin = '',
+  ): Promise<NodeRun> => {
+    const run = await runNode(CLI, ['--address', t.grpcAddress, '--http', t.httpBase, ...args], env, 20_000, stdin);
     outputs.push(run);
     return run;
   };
@@ -219,10 +225,118 @@ describe('token-engine-cli against a started service (API key)', () => {
     expect(both.code).toBe(2);
   });
 
+  describe('secrets kept off the command line', () => {
+    /** Each spawns several CLI processes, which a loaded machine starts slowly. */
+    const SLOW_MS = 60_000;
+    let dir: string;
+    let keyFile: string;
+    const tenant = (): string[] => ['--tenant', t.tenantId];
+    const noEnv = {};
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'cli-secrets-'));
+      keyFile = join(dir, 'api-key');
+      await writeFile(keyFile, `${API_KEY}\n`);
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it(
+      'takes the API key from a file or from stdin',
+      async () => {
+        const [fromFile, fromStdin] = await Promise.all([
+          cli(['--api-key-file', keyFile, 'issue', '--sub', 'hana', ...tenant(), '--json'], noEnv),
+          cli(['--api-key-file', '-', 'issue', '--sub', 'hana', ...tenant(), '--json'], noEnv, `${API_KEY}\n`),
+        ]);
+        for (const run of [fromFile, fromStdin]) {
+          expect(run).toMatchObject({ code: 0, stderr: '' });
+          expect(decodeJwt((JSON.parse(run.stdout) as Pair).accessToken).sub).toBe('hana');
+        }
+      },
+      SLOW_MS,
+    );
+
+    it(
+      'takes the refresh token from the environment, a file, --token - or --token-file -',
+      async () => {
+        let pair = await issue('ivy');
+        const rotate = async (args: string[], env: Record<string, string> = {}, stdin = ''): Promise<void> => {
+          const run = await cli(
+            ['refresh', ...args, ...tenant(), '--json'],
+            { TOKEN_ENGINE_CLI_API_KEY: API_KEY, ...env },
+            stdin,
+          );
+          expect(run).toMatchObject({ code: 0, stderr: '' });
+          const next = JSON.parse(run.stdout) as Pair;
+          expect(next.refreshToken).not.toBe(pair.refreshToken);
+          pair = next;
+        };
+        await rotate([], { TOKEN_ENGINE_CLI_TOKEN: pair.refreshToken });
+        const tokenFile = join(dir, 'token');
+        await writeFile(tokenFile, `${pair.refreshToken}\n`);
+        await rotate(['--token-file', tokenFile]);
+        await rotate(['--token', '-'], {}, `${pair.refreshToken}\n`);
+        await rotate(['--token-file', '-'], {}, pair.refreshToken);
+        const revoked = await cli(['revoke', 'token', '--token', '-', ...tenant()], undefined, pair.refreshToken);
+        expect(revoked).toMatchObject({ code: 0, stdout: 'revoked\n' });
+        await expectRevoked(pair);
+      },
+      SLOW_MS,
+    );
+
+    it('reads the request of `call` from stdin with --data -', async () => {
+      const request = JSON.stringify({ sub: 'ivan', tenant_id: t.tenantId });
+      const called = await cli(['call', 'IssueToken', '--data', '-'], undefined, request);
+      expect(called.code).toBe(0);
+      expect(decodeJwt((JSON.parse(called.stdout) as { access_token: string }).access_token).sub).toBe('ivan');
+    });
+
+    it(
+      'refuses conflicting or unreadable sources as usage errors naming the flag, never the value',
+      async () => {
+        const empty = join(dir, 'empty');
+        await writeFile(empty, '\n');
+        const missing = join(dir, 'missing');
+        const secretToken = 'never-shown-refresh-token-7c1d';
+        const refused = await Promise.all([
+          cli(['--api-key', API_KEY, '--api-key-file', keyFile, 'issue', '--sub', 's', ...tenant()], noEnv),
+          cli(['refresh', '--token', secretToken, '--token-file', missing, ...tenant()]),
+          cli(['--api-key-file', '-', 'refresh', '--token', '-', ...tenant()], noEnv, `${API_KEY}\n`),
+          cli(['--api-key-file', empty, 'issue', '--sub', 's', ...tenant()], noEnv),
+          cli(['--api-key-file', missing, 'issue', '--sub', 's', ...tenant()], noEnv),
+          cli(['refresh', '--token', '-', ...tenant()]),
+          cli(['refresh', ...tenant()]),
+        ]);
+        expect(refused.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2, 2]);
+        expect(refused.map((r) => r.stderr.split('\n')[0])).toEqual([
+          'token-engine-cli: use either --api-key or --api-key-file, not both',
+          'token-engine-cli: use either --token or --token-file, not both',
+          'token-engine-cli: only one value can come from stdin: --token - and --api-key-file - both ask for it',
+          `token-engine-cli: --api-key-file ${empty} is empty`,
+          `token-engine-cli: cannot read --api-key-file ${missing}: ENOENT`,
+          'token-engine-cli: --token -: stdin is empty',
+          'token-engine-cli: refresh needs the refresh token: --token, --token-file or TOKEN_ENGINE_CLI_TOKEN',
+        ]);
+        for (const run of refused) expect(`${run.stdout}${run.stderr}`).not.toContain(secretToken);
+      },
+      SLOW_MS,
+    );
+  });
+
   it('--help prints usage and exits 0', async () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: token-engine-cli');
+    // It says how to keep secrets off the command line.
+    for (const way of [
+      '--api-key-file FILE',
+      '$TOKEN_ENGINE_CLI_API_KEY',
+      '$TOKEN_ENGINE_CLI_TOKEN',
+      '--token -',
+      '--token-file -',
+    ]) {
+      expect(run.stdout).toContain(way);
+    }
     for (const command of [
       'issue',
       'refresh',

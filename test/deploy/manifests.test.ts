@@ -321,6 +321,17 @@ describe('the other manifests', () => {
     const redisRule = (np['spec']['egress'] as Obj[]).find((r) => (r['ports'] as Obj[]).some((p) => p['port'] === 6379));
     expect(set['spec']['template']['metadata']['labels']).toMatchObject(redisRule?.['to'][0]['podSelector']['matchLabels']);
   });
+
+  it('gives the service the password the example Sentinels require, from the Secret that sets it', () => {
+    const text = readFileSync(join(DEPLOY, 'k8s', 'redis-sentinel.example.yaml'), 'utf8');
+    const sentinelConf = text.slice(text.indexOf('echo "port 26379"'), text.indexOf('/conf/sentinel.conf'));
+    expect(sentinelConf).toMatch(/echo "requirepass \$\{REDIS_PASSWORD\}"/);
+    const init = one('redis-sentinel.example.yaml', 'StatefulSet')['spec']['template']['spec']['initContainers'][0];
+    const source = (init['env'] as Obj[]).find((e) => e['name'] === 'REDIS_PASSWORD')?.['valueFrom']['secretKeyRef'];
+    const env = (container()['env'] as Obj[]).find((e) => e['name'] === 'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD');
+    expect(env?.['valueFrom']['secretKeyRef']).toEqual(source);
+    expect(containerEnv()['TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD']).toBe(TEST_SECRET_VALUES['redis-password']);
+  });
 });
 
 describe('docker-compose.yaml', () => {

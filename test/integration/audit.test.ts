@@ -106,12 +106,17 @@ describe('revocation audit', () => {
     try {
       const res = await fetch(`${t.httpBase}/healthz/ready`);
       expect(res.status).toBe(503);
+      // The endpoint needs no credentials: it counts the tenants, the log names them.
       expect(await res.json()).toEqual({
         status: 'unavailable',
         failed_check: 'audit',
-        reason: `audit stream of tenant ${t.tenantId} unreadable`,
+        reason: 'audit stream unreadable for 1 tenant',
       });
       expect(asked).toEqual([t.tenantId]);
+      expect(t.logs.filter((l) => l['msg'] === 'not ready').at(-1)).toMatchObject({
+        failed_check: 'audit',
+        tenant_ids: [t.tenantId],
+      });
     } finally {
       store.recentAudit = original;
     }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { apiKeyAuthentication, StaticKeyAuthenticator } from '../../src/access/authenticate.js';
 import { parseCallerRegistry } from '../../src/access/caller-registry.js';
+import { callerRateLimits } from '../../src/access/rate-limits.js';
 import { systemClock } from '../../src/clock.js';
 import { identifier, idempotencyKey, tenantId } from '../../src/grpc/fields.js';
 import { interceptorChain } from '../../src/grpc/interceptors/index.js';
@@ -65,12 +66,15 @@ beforeAll(async () => {
     includeDirs: [join(import.meta.dirname, '..', 'support', 'proto')],
   });
   const stores = createMemoryStores(systemClock);
+  const callers = parseCallerRegistry('version: 1\ncallers:\n  - identity: echo-caller\n    permitted_tenants: [t1]\n', 'inline');
   server = createGrpcServer({
     steps: interceptorChain({
       metrics,
       log: createLogger('silent'),
       authenticate: apiKeyAuthentication(new StaticKeyAuthenticator(new Map([[API_KEY, 'echo-caller']]))),
-      callers: parseCallerRegistry('version: 1\ncallers:\n  - identity: echo-caller\n    permitted_tenants: [t1]\n', 'inline'),
+      callers,
+      rateLimits: callerRateLimits(callers, { perSecond: 0, burst: 1 }),
+      rateLimitStore: stores.rateLimits,
       idempotency: stores.idempotency,
       lockTtlMs: 30_000,
       idempotencyTtlMs: 60_000,

@@ -93,42 +93,58 @@ export class ProcessGroup {
    * Starts a redis-server on a free port with `extraPorts` more free ports handed to
    * `args`; retries with new ports when the server cannot bind.
    */
-  async startServer(name: string, args: (port: number, extraPorts: number[]) => string[], extraPorts = 0): Promise<HostPort> {
+  async startServer(
+    name: string,
+    args: (port: number, extraPorts: number[]) => string[],
+    extraPorts = 0,
+    password?: string,
+  ): Promise<HostPort> {
     return this.withFreshPorts(1 + extraPorts, async ([port, ...extra]) => {
       const dir = join(this.dir, `${name}-${port}`);
       await mkdir(dir);
       const log = join(dir, 'redis.log');
-      await this.spawnAndWait(name, port, log, [
-        '--port',
-        String(port),
-        '--bind',
-        HOST,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--logfile',
+      await this.spawnAndWait(
+        name,
+        port,
         log,
-        '--loglevel',
-        'notice',
-        ...args(port, extra),
-      ]);
+        [
+          '--port',
+          String(port),
+          '--bind',
+          HOST,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+          '--logfile',
+          log,
+          '--loglevel',
+          'notice',
+          ...(password === undefined ? [] : ['--requirepass', password]),
+          ...args(port, extra),
+        ],
+        password,
+      );
       return { host: HOST, port };
     });
   }
 
-  /** Starts `redis-server <conf> --sentinel` with its own writable config file. */
-  async startSentinel(name: string, conf: (port: number, dir: string) => string[]): Promise<HostPort> {
+  /**
+   * Starts `redis-server <conf> --sentinel` with its own writable config file; with a
+   * password, the Sentinel requires it (`requirepass`).
+   */
+  async startSentinel(name: string, conf: (port: number, dir: string) => string[], password?: string): Promise<HostPort> {
     return this.withFreshPorts(1, async ([port]) => {
       const dir = join(this.dir, `${name}-${port}`);
       await mkdir(dir);
       const log = join(dir, 'sentinel.log');
       const file = join(dir, 'sentinel.conf');
       // Sentinel rewrites this file (ids, discovered replicas and peers): it must be writable.
-      await writeFile(file, [...conf(port, dir), `logfile ${log}`, ''].join('\n'));
-      await this.spawnAndWait(name, port, log, [file, '--sentinel']);
+      const auth = password === undefined ? [] : [`requirepass ${password}`];
+      await writeFile(file, [...conf(port, dir), ...auth, `logfile ${log}`, ''].join('\n'));
+      await this.spawnAndWait(name, port, log, [file, '--sentinel'], password);
       return { host: HOST, port };
     });
   }
@@ -173,7 +189,7 @@ export class ProcessGroup {
     throw lastError;
   }
 
-  private async spawnAndWait(name: string, port: number, log: string, args: string[]): Promise<void> {
+  private async spawnAndWait(name: string, port: number, log: string, args: string[], password?: string): Promise<void> {
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.children.set(port, { name, child, log });
     let spawnError: Error | undefined;
@@ -184,7 +200,7 @@ export class ProcessGroup {
         if (child.exitCode !== null || child.signalCode !== null) {
           throw new GiveUp(`${name} exited early (code ${child.exitCode}, signal ${child.signalCode})`);
         }
-        return (await command({ host: HOST, port }, 'PING')) === 'PONG';
+        return (await command({ host: HOST, port, password }, 'PING')) === 'PONG';
       });
     } catch (error) {
       const text = await readFile(log, 'utf8').catch(() => '');
@@ -222,11 +238,15 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
+/** Where a server is, and the password it requires, if any. */
+export type Endpoint = HostPort & { readonly password?: string | undefined };
+
 /** One command on a short-lived connection that never retries or queues. */
-export async function command(at: HostPort, ...args: [string, ...(string | number)[]]): Promise<unknown> {
+export async function command(at: Endpoint, ...args: [string, ...(string | number)[]]): Promise<unknown> {
   const client = new Redis({
     host: at.host,
     port: at.port,
+    ...(at.password === undefined ? {} : { password: at.password }),
     lazyConnect: true,
     connectTimeout: 1_000,
     commandTimeout: 2_000,

@@ -2,7 +2,16 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { command, HOST, type HostPort, ProcessGroup, requireBinaries, SERVER_READY_MS, waitUntil } from './redis-server.js';
+import {
+  command,
+  type Endpoint,
+  HOST,
+  type HostPort,
+  ProcessGroup,
+  requireBinaries,
+  SERVER_READY_MS,
+  waitUntil,
+} from './redis-server.js';
 
 export type { HostPort } from './redis-server.js';
 
@@ -22,10 +31,18 @@ export interface RedisClusterTopology {
   stop(): Promise<void>;
 }
 
+/** Passwords of a Sentinel setup: Redis's (`requirepass`/`masterauth`) and the Sentinels' own. */
+export interface SentinelAuth {
+  readonly password?: string;
+  readonly sentinelPassword?: string;
+}
+
 /** A running Sentinel setup: one master, one replica, three sentinels. */
 export interface RedisSentinelTopology {
   /** The master group name the sentinels monitor. */
   readonly masterName: string;
+  /** The passwords it was started with. */
+  readonly auth: SentinelAuth;
   /** The sentinels, as a client lists them. */
   readonly sentinels: readonly HostPort[];
   /** The master at start. */
@@ -105,19 +122,31 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
  * Starts a master, a replica of it and three sentinels (quorum 2, down after 1 s,
  * failover timeout 5 s), and waits until the replica is in sync and every sentinel
  * sees the master, the replica and the two other sentinels: a failover can then happen.
+ * With `auth`, the servers require `password` (and the replica and the Sentinels log in
+ * to the master with it), and the Sentinels require `sentinelPassword`, which they also
+ * use among themselves.
  */
-export async function startRedisSentinel(masterName = 'mymaster'): Promise<RedisSentinelTopology> {
+export async function startRedisSentinel(masterName = 'mymaster', auth: SentinelAuth = {}): Promise<RedisSentinelTopology> {
   // Sentinel mode is part of the redis-server binary (`redis-sentinel` is a link to it).
   requireBinaries(['redis-server'], 'a Redis Sentinel setup');
   const group = new ProcessGroup(await mkdtemp(join(tmpdir(), 'te-redis-sentinel-')));
   try {
-    const master = await group.startServer('master', () => []);
-    const replica = await group.startServer('replica', () => ['--replicaof', master.host, String(master.port)]);
+    const { password, sentinelPassword } = auth;
+    const masterAuth = password === undefined ? [] : ['--masterauth', password];
+    const server = (at: HostPort): Endpoint => ({ ...at, password });
+    const sentinel = (at: HostPort): Endpoint => ({ ...at, password: sentinelPassword });
+    const master = await group.startServer('master', () => masterAuth, 0, password);
+    const replica = await group.startServer(
+      'replica',
+      () => [...masterAuth, '--replicaof', master.host, String(master.port)],
+      0,
+      password,
+    );
     await waitUntil(
       'the replica in sync with the master',
       SERVER_READY_MS,
       async () => {
-        const info = parseInfo(String(await command(replica, 'INFO', 'replication')));
+        const info = parseInfo(String(await command(server(replica), 'INFO', 'replication')));
         return info['master_link_status'] === 'up' && info['master_sync_in_progress'] === '0';
       },
       group,
@@ -126,15 +155,20 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
     const sentinels: HostPort[] = [];
     for (let i = 0; i < 3; i += 1) {
       sentinels.push(
-        await group.startSentinel(`sentinel-${i}`, (port, dir) => [
-          `port ${port}`,
-          `bind ${HOST}`,
-          `dir ${dir}`,
-          `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
-          `sentinel down-after-milliseconds ${masterName} 1000`,
-          `sentinel failover-timeout ${masterName} 5000`,
-          `sentinel parallel-syncs ${masterName} 1`,
-        ]),
+        await group.startSentinel(
+          `sentinel-${i}`,
+          (port, dir) => [
+            `port ${port}`,
+            `bind ${HOST}`,
+            `dir ${dir}`,
+            `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
+            `sentinel down-after-milliseconds ${masterName} 1000`,
+            `sentinel failover-timeout ${masterName} 5000`,
+            `sentinel parallel-syncs ${masterName} 1`,
+            ...(password === undefined ? [] : [`sentinel auth-pass ${masterName} ${password}`]),
+          ],
+          sentinelPassword,
+        ),
       );
     }
     await waitUntil(
@@ -142,7 +176,7 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
       SENTINEL_READY_MS,
       async () => {
         for (const s of sentinels) {
-          const m = pairs(await command(s, 'SENTINEL', 'MASTER', masterName));
+          const m = pairs(await command(sentinel(s), 'SENTINEL', 'MASTER', masterName));
           if (m['flags'] !== 'master' || m['num-slaves'] !== '1' || m['num-other-sentinels'] !== '2') return false;
         }
         return true;
@@ -153,7 +187,9 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
     const currentMaster = async (): Promise<HostPort> => {
       for (const s of sentinels) {
         try {
-          const reply = (await command(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string] | null;
+          const reply = (await command(sentinel(s), 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as
+            | [string, string]
+            | null;
           if (reply) return { host: reply[0], port: Number(reply[1]) };
         } catch {
           // this sentinel is not answering: ask the next one
@@ -164,6 +200,7 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
 
     return {
       masterName,
+      auth,
       sentinels,
       initialMaster: master,
       initialReplica: replica,
@@ -182,12 +219,12 @@ export async function startRedisSentinel(masterName = 'mymaster'): Promise<Redis
           async () => {
             const seen = new Set<number>();
             for (const s of sentinels) {
-              const reply = (await command(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
+              const reply = (await command(sentinel(s), 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName)) as [string, string];
               seen.add(Number(reply[1]));
             }
             const [port] = [...seen];
             if (seen.size !== 1 || port === undefined || port === from.port) return false;
-            const role = (await command({ host: HOST, port }, 'ROLE')) as [string, ...unknown[]];
+            const role = (await command(server({ host: HOST, port }), 'ROLE')) as [string, ...unknown[]];
             if (role[0] !== 'master') return false;
             next = { host: HOST, port };
             return true;

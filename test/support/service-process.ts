@@ -34,7 +34,11 @@ export async function startService(env: Record<string, string>, timeoutMs = 20_0
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   const started = await new Promise<{ grpc_port: number; http_port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A service that never serves must not outlive the test that gave up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`service did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const check = (): void => {
       for (const line of out.split('\n')) {
         if (!line.includes('"token-engine started"')) continue;

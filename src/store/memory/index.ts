@@ -3,6 +3,7 @@ import type { Stores } from '../ports.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
 import { MemoryLockStore } from './lock-store.js';
 import { MemoryMaintenanceStore } from './maintenance-store.js';
+import { MemoryRateLimitStore } from './rate-limit-store.js';
 import { MemorySigningKeyStore } from './signing-key-store.js';
 import { MemoryTokenStore } from './token-store.js';
 
@@ -11,12 +12,14 @@ export function createMemoryStores(clock: Clock): Stores {
   const tokens = new MemoryTokenStore(clock);
   const idempotency = new MemoryIdempotencyStore(clock);
   const locks = new MemoryLockStore(clock);
+  const rateLimits = new MemoryRateLimitStore(clock);
   return {
     tokens,
     signingKeys: new MemorySigningKeyStore(),
     idempotency,
     locks,
-    maintenance: new MemoryMaintenanceStore(tokens, idempotency, locks),
+    rateLimits,
+    maintenance: new MemoryMaintenanceStore(tokens, idempotency, locks, rateLimits),
     health: { ping: async () => undefined },
     close: async () => undefined,
   };

@@ -12,6 +12,8 @@ export interface RedisConnectionSettings {
   readonly clusterNodes?: readonly { host: string; port: number }[] | undefined;
   readonly sentinels?: readonly { host: string; port: number }[] | undefined;
   readonly sentinelMaster?: string | undefined;
+  readonly sentinelUsername?: string | undefined;
+  readonly sentinelPassword?: string | undefined;
 }
 
 /** A standalone, Sentinel-managed or Cluster connection: the same command API. */
@@ -56,6 +58,12 @@ export function createRedisClient(settings: RedisConnectionSettings): RedisClien
       ...auth,
       sentinels: settings.sentinels.map((n) => ({ host: n.host, port: n.port })),
       name: settings.sentinelMaster ?? 'mymaster',
+      // The Sentinels have credentials of their own: `username`/`password` log in to Redis only.
+      ...(settings.sentinelUsername ? { sentinelUsername: settings.sentinelUsername } : {}),
+      ...(settings.sentinelPassword ? { sentinelPassword: settings.sentinelPassword } : {}),
+      // With Sentinels, ioredis ignores `tls` for the master unless told otherwise, and
+      // reaches the Sentinels in plaintext unless given `sentinelTLS`: rediss means both.
+      ...(settings.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
       // Reconnect as soon as the sentinels switch master, not after the retry delay.
       failoverDetector: true,
       db: settings.db,
@@ -64,19 +72,92 @@ export function createRedisClient(settings: RedisConnectionSettings): RedisClien
   return new Redis({ ...REQUEST_PATH, ...auth, host: settings.host, port: settings.port, db: settings.db });
 }
 
-/** Connects, retrying until `deadlineMs` has passed; rejects with the last error. */
+/** Why the start-up connection gave up: Redis (or a Sentinel) never answered, or refused the credentials. */
+export type ConnectProblem = 'unreachable' | 'redis_auth' | 'sentinel_auth';
+
+/**
+ * The start-up connection did not succeed within its window. `reason` is the last error
+ * Redis or a Sentinel gave (a reply or a network error: never a credential).
+ */
+export class RedisConnectError extends Error {
+  override readonly name = 'RedisConnectError';
+  constructor(
+    readonly problem: ConnectProblem,
+    readonly reason: string,
+    readonly deadlineMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`redis unreachable after ${Math.round(deadlineMs / 1000)} s: ${reason}`, options);
+  }
+}
+
+const AUTH_REPLY = /\b(NOAUTH|WRONGPASS)\b|invalid password|invalid username-password/i;
+// ioredis's Sentinel connector: "All sentinels are unreachable. Retrying … Last error: <reply>".
+const SENTINEL_LOOP = /^All sentinels are unreachable\..*?(?:Last error: (.*))?$/s;
+
+/**
+ * Connects, retrying until `deadlineMs` has passed, then rejects with a {@link RedisConnectError}
+ * naming the last problem seen. Every attempt is bounded by the time left: a client that
+ * never settles (ioredis's Sentinel connector loops on its own while the Sentinels refuse
+ * it, and its `connect()` stays pending) cannot hold the start beyond the window.
+ */
 export async function connectWithRetry(client: RedisClient, deadlineMs: number, sleep = defaultSleep): Promise<void> {
   const giveUpAt = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      if (client.status === 'wait' || client.status === 'end' || client.status === 'close') await client.connect();
-      await client.ping();
-      return;
-    } catch (err) {
-      if (Date.now() >= giveUpAt) throw err;
+  // The client's own error events say more than a pending or "Connection is closed" attempt.
+  let reported: Error | undefined;
+  const remember = (err: Error): void => {
+    reported = err;
+  };
+  client.on('error', remember);
+  try {
+    for (;;) {
+      let failure: unknown;
+      try {
+        await beforeDeadline(giveUpAt, async () => {
+          if (client.status === 'wait' || client.status === 'end' || client.status === 'close') await client.connect();
+          await client.ping();
+        });
+        return;
+      } catch (err) {
+        failure = err;
+      }
+      if (Date.now() >= giveUpAt) throw connectError(reported ?? failure, deadlineMs);
       await sleep(Math.min(2_000, Math.max(0, giveUpAt - Date.now())));
     }
+  } finally {
+    client.off('error', remember);
   }
+}
+
+/** Runs `op`, rejecting once `giveUpAt` has passed (the operation itself is left to its client). */
+function beforeDeadline(giveUpAt: number, op: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no answer within the start-up window')), Math.max(0, giveUpAt - Date.now()));
+    op().then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The error a failed start-up reports: what was refused, or the last network or client error. */
+function connectError(err: unknown, deadlineMs: number): RedisConnectError {
+  const text = err instanceof Error ? err.message : String(err);
+  const sentinelLoop = SENTINEL_LOOP.exec(text);
+  const lastSentinelError = sentinelLoop?.[1]?.trim() || undefined;
+  if (AUTH_REPLY.test(text)) {
+    return new RedisConnectError(sentinelLoop ? 'sentinel_auth' : 'redis_auth', lastSentinelError ?? text, deadlineMs, {
+      cause: err,
+    });
+  }
+  const reason = sentinelLoop ? `no Sentinel answered (${lastSentinelError ?? 'none reachable'})` : text;
+  return new RedisConnectError('unreachable', reason, deadlineMs, { cause: err });
 }
 
 function defaultSleep(ms: number): Promise<void> {

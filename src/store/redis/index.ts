@@ -3,6 +3,7 @@ import { guarded, type RedisClient } from './client.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
 import { RedisLockStore } from './lock-store.js';
 import { RedisMaintenanceStore } from './maintenance-store.js';
+import { RedisRateLimitStore } from './rate-limit-store.js';
 import { RedisSigningKeyStore } from './signing-key-store.js';
 import { RedisTokenStore } from './token-store.js';
 
@@ -13,6 +14,7 @@ export function createRedisStores(redis: RedisClient, now: () => number = Date.n
     signingKeys: new RedisSigningKeyStore(redis),
     idempotency: new RedisIdempotencyStore(redis),
     locks: new RedisLockStore(redis),
+    rateLimits: new RedisRateLimitStore(redis),
     maintenance: new RedisMaintenanceStore(redis, now),
     health: { ping: async () => void (await guarded(() => redis.ping())) },
     close: async () => {

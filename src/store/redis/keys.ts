@@ -106,3 +106,11 @@ export function idempotencyKey(id: string): string {
 export function lockKey(name: string): string {
   return `${ROOT}:lock:{${encodeId(name)}}`;
 }
+
+/**
+ * A caller's rate-limit budget (its theoretical arrival time). Its own hash tag per
+ * caller: the one script that reads and writes it touches nothing else.
+ */
+export function rateLimitKey(callerIdentity: string): string {
+  return `${ROOT}:rl:{${encodeId(callerIdentity)}}`;
+}

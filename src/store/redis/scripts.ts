@@ -213,6 +213,27 @@ if redis.call('GET', KEYS[1]) == 'p:' .. ARGV[1] then return redis.call('DEL', K
 return 0
 `;
 
+/**
+ * GCRA, one call. KEYS[1] the caller's budget: its theoretical arrival time (TAT, ms).
+ * ARGV: emission interval (ms per call, 1000 / rate), burst. A call at `now` passes when
+ * the TAT, moved on by one interval, is at most `burst` intervals ahead of `now`; then the
+ * TAT is stored, expiring when it is reached (the budget is full again: nothing to keep).
+ * Time is Redis's own (TIME), so replicas with skewed clocks share one budget fairly.
+ * Returns {1, 0} (passes) or {0, ms until a call would pass}; a refusal writes nothing.
+ */
+export const RATE_LIMIT = `
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local next_tat = tat + interval
+local allowed_at = next_tat - burst * interval
+if now < allowed_at then return {0, math.ceil(allowed_at - now)} end
+redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX', math.ceil(next_tat - now))
+return {1, 0}
+`;
+
 /** KEYS[1] lock. ARGV: owner. Compare-and-delete release. */
 export const LOCK_RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

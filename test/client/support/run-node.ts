@@ -8,17 +8,19 @@ export interface NodeRun {
 }
 
 /**
- * Runs `node <script> ...args` with exactly `env` (plus PATH), never throwing on a non-zero
- * exit: tests assert the exit code themselves.
+ * Runs `node <script> ...args` with exactly `env` (plus PATH) and `stdin` as its standard
+ * input (closed at once when there is none), never throwing on a non-zero exit: tests
+ * assert the exit code themselves.
  */
 export function runNode(
   script: string,
   args: readonly string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  stdin = '',
 ): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [script, ...args],
       { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: timeoutMs, encoding: 'utf8' },
@@ -32,5 +34,6 @@ export function runNode(
         resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
       },
     );
+    child.stdin?.end(stdin);
   });
 }

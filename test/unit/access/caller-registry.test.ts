@@ -162,6 +162,63 @@ describe('parseCallerRegistry: invalid files', () => {
   });
 });
 
+describe('parseCallerRegistry: rate limits', () => {
+  const entry = (limit: string): string =>
+    `version: 1\ncallers:\n  - identity: svc\n    permitted_tenants: [acme]\n    rate_limit: ${limit}\n`;
+
+  it('reads a caller rate limit, the burst defaulting to one second of the rate', () => {
+    const registry = parseCallerRegistry(
+      [
+        'version: 1',
+        'callers:',
+        '  - identity: fast',
+        '    permitted_tenants: [acme]',
+        '    rate_limit: { per_second: 100, burst: 200 }',
+        '  - identity: slow',
+        '    permitted_tenants: [acme]',
+        '    rate_limit: { per_second: 0.5 }',
+        '  - identity: exempt',
+        '    permitted_tenants: [acme]',
+        '    rate_limit: { per_second: 0 }',
+        '  - identity: plain',
+        '    permitted_tenants: [acme]',
+        '',
+      ].join('\n'),
+      'callers.yaml',
+    );
+    expect(registry.rateLimitOf('fast')).toEqual({ perSecond: 100, burst: 200 });
+    expect(registry.rateLimitOf('slow')).toEqual({ perSecond: 0.5, burst: 1 });
+    expect(registry.rateLimitOf('exempt')).toEqual({ perSecond: 0, burst: 1 });
+    expect(registry.rateLimitOf('plain')).toBeUndefined();
+    expect(registry.rateLimitOf('stranger')).toBeUndefined();
+    expect(registry.lists('plain')).toBe(true);
+    expect(registry.lists('stranger')).toBe(false);
+  });
+
+  it.each([
+    ['a negative rate', '{ per_second: -1 }', 'rate_limit.per_second: must be 0 (unlimited) or between 0.001 and 1000000'],
+    ['a rate too small', '{ per_second: 0.0001 }', 'rate_limit.per_second: must be 0 (unlimited) or between 0.001 and 1000000'],
+    ['a rate as text', '{ per_second: "100" }', 'rate_limit.per_second: must be a number (calls per second)'],
+    ['no rate', '{ burst: 10 }', 'rate_limit.per_second: is required'],
+    ['a fractional burst', '{ per_second: 1, burst: 1.5 }', 'rate_limit.burst: must be a whole number of calls'],
+    ['a zero burst', '{ per_second: 1, burst: 0 }', 'rate_limit.burst: must be at least 1'],
+    ['a burst without a rate', '{ per_second: 0, burst: 5 }', 'rate_limit.burst: burst has no meaning when per_second is 0'],
+    ['an unknown key', '{ per_second: 1, per_minute: 60 }', 'rate_limit: unknown key "per_minute"'],
+    ['not a mapping', '100', 'rate_limit: must be a mapping with `per_second` and optionally `burst`'],
+  ])('refuses %s, naming the caller and the field', (_, limit, fragment) => {
+    const err = invalid(entry(limit));
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toContain(`callers[0] (identity "svc").${fragment}`);
+  });
+});
+
+describe('ALLOW_ALL and rate limits', () => {
+  it('lists nobody and sets no limit', () => {
+    expect(ALLOW_ALL.lists('anyone')).toBe(false);
+    expect(ALLOW_ALL.rateLimitOf('anyone')).toBeUndefined();
+  });
+});
+
 describe('loadCallerRegistry', () => {
   let dir: string;
   beforeAll(async () => {

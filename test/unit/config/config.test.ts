@@ -627,6 +627,39 @@ describe('loadConfig: redis', () => {
     expect(config.redis.sentinelMaster).toBeUndefined();
     expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_MASTER is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
   });
+
+  it('reads the Sentinel credentials apart from the Redis ones', () => {
+    const { config, warnings } = load({
+      ...MTLS,
+      TOKEN_ENGINE_REDIS_URL: 'rediss://app:redis-pass@ignored:6379/2',
+      TOKEN_ENGINE_REDIS_SENTINELS: 's1:26379',
+      TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'mymaster',
+      TOKEN_ENGINE_REDIS_SENTINEL_USERNAME: 'sentinel-user',
+      TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD: 'sentinel-pass',
+    });
+    expect(config.redis).toMatchObject({
+      username: 'app',
+      password: 'redis-pass',
+      tls: true,
+      db: 2,
+      sentinelUsername: 'sentinel-user',
+      sentinelPassword: 'sentinel-pass',
+    });
+    for (const w of warnings) expect(w).not.toContain('pass');
+  });
+
+  it('warns that Sentinel credentials without sentinels are ignored, never quoting the password', () => {
+    const { config, warnings } = load({
+      ...MTLS,
+      TOKEN_ENGINE_REDIS_SENTINEL_USERNAME: 'sentinel-user',
+      TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD: 'sentinel-secret-value',
+    });
+    expect(config.redis.sentinelUsername).toBeUndefined();
+    expect(config.redis.sentinelPassword).toBeUndefined();
+    expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_USERNAME is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
+    expect(warnings).toContain('TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD is ignored because TOKEN_ENGINE_REDIS_SENTINELS is not set');
+    expect(warnings.join('\n')).not.toContain('sentinel-secret-value');
+  });
 });
 
 describe('loadConfig: store and key encryption key', () => {
@@ -772,11 +805,50 @@ describe('loadConfig: secrets never appear in messages', () => {
   });
 });
 
+describe('loadConfig: rate limits', () => {
+  it('limits nobody by default', () => {
+    const { config } = load(DISABLED);
+    expect(config.rateLimitPerSecond).toBe(0);
+  });
+
+  it('reads the default rate and burst; the burst defaults to one second of the rate, at least 1', () => {
+    expect(
+      load({ ...DISABLED, TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: '100', TOKEN_ENGINE_RATE_LIMIT_BURST: '250' }).config,
+    ).toMatchObject({
+      rateLimitPerSecond: 100,
+      rateLimitBurst: 250,
+    });
+    expect(load({ ...DISABLED, TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: '2.5' }).config.rateLimitBurst).toBe(3);
+    expect(load({ ...DISABLED, TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: '0.2' }).config.rateLimitBurst).toBe(1);
+  });
+
+  it.each(['-1', 'fast', '1e3', '0.0001', '2000000', '10/s'])('refuses the rate %j, naming the accepted range', (value) => {
+    const err = fatal({ ...DISABLED, TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: value });
+    expect(err.problems).toEqual([
+      `TOKEN_ENGINE_RATE_LIMIT_PER_SECOND must be 0 (unlimited) or a number of calls per second between 0.001 and 1000000, got ${JSON.stringify(value)}`,
+    ]);
+  });
+
+  it.each(['0', '1.5', 'x', '1000001'])('refuses the burst %j', (value) => {
+    const err = fatal({ ...DISABLED, TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: '5', TOKEN_ENGINE_RATE_LIMIT_BURST: value });
+    expect(err.problems).toEqual([
+      `TOKEN_ENGINE_RATE_LIMIT_BURST must be an integer between 1 and 1000000, got ${JSON.stringify(value)}`,
+    ]);
+  });
+
+  it('warns that a burst without a rate is ignored', () => {
+    const { warnings } = load({ ...DISABLED, TOKEN_ENGINE_RATE_LIMIT_BURST: '10' });
+    expect(warnings).toContain(
+      'TOKEN_ENGINE_RATE_LIMIT_BURST is ignored because TOKEN_ENGINE_RATE_LIMIT_PER_SECOND is 0 (unlimited)',
+    );
+  });
+});
+
 describe('ENV_VARIABLES', () => {
   it('lists each variable once, frozen', () => {
     const names = ENV_VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(43);
+    expect(names.length).toBe(47);
     expect(Object.isFrozen(ENV_VARIABLES)).toBe(true);
     for (const v of ENV_VARIABLES) {
       expect(Object.isFrozen(v)).toBe(true);
@@ -840,6 +912,8 @@ describe('ENV_VARIABLES', () => {
     TOKEN_ENGINE_GRPC_REFLECTION: { TOKEN_ENGINE_GRPC_REFLECTION: 'x' },
     TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX: { TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX: 'x' },
     TOKEN_ENGINE_WORKERS: { TOKEN_ENGINE_WORKERS: 'x' },
+    TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: { TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: '-1' },
+    TOKEN_ENGINE_RATE_LIMIT_BURST: { TOKEN_ENGINE_RATE_LIMIT_PER_SECOND: '5', TOKEN_ENGINE_RATE_LIMIT_BURST: '0' },
     TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE: { TOKEN_ENGINE_RECONCILIATION_PAGE_SIZE: '100' },
   };
 

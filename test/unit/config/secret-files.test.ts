@@ -49,9 +49,17 @@ describe('secrets from <NAME>_FILE', () => {
       'TOKEN_ENGINE_STATIC_CALLER_KEYS',
       'TOKEN_ENGINE_REDIS_URL',
       'TOKEN_ENGINE_REDIS_PASSWORD',
+      'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD',
       'TOKEN_ENGINE_KEY_ENCRYPTION_KEY',
       'TOKEN_ENGINE_PKCS11_PIN',
     ]);
+  });
+
+  it('cover every variable that holds a credential, so each can come from a mounted file', () => {
+    const credential = /(PASSWORD|_PIN|PEPPER|SECRET|ENCRYPTION_KEY|CALLER_KEYS|REDIS_URL)$/;
+    const named = ENV_VARIABLES.filter((v) => credential.test(v.name));
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    for (const v of named) expect(v.secret, v.name).toBe(true);
   });
 
   it('read each secret from a real file, less one trailing newline', () => {
@@ -74,6 +82,16 @@ describe('secrets from <NAME>_FILE', () => {
   it('read the Redis URL from a file', () => {
     const { config } = loadConfig({ ...MTLS, TOKEN_ENGINE_REDIS_URL_FILE: file('url', 'rediss://app:s3cret@cache:6380/2\n') });
     expect(config.redis).toMatchObject({ host: 'cache', port: 6380, username: 'app', password: 's3cret', db: 2, tls: true });
+  });
+
+  it('read the Sentinel password from a file', () => {
+    const { config } = loadConfig({
+      ...MTLS,
+      TOKEN_ENGINE_REDIS_SENTINELS: 's1:26379',
+      TOKEN_ENGINE_REDIS_SENTINEL_MASTER: 'mymaster',
+      TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD_FILE: file('sentinel', 'sentinel pass\n'),
+    });
+    expect(config.redis.sentinelPassword).toBe('sentinel pass');
   });
 
   it('satisfy a requirement (static keys when TLS is disabled)', () => {

@@ -8,6 +8,7 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   invalid_argument: Status.INVALID_ARGUMENT,
   unauthenticated: Status.UNAUTHENTICATED,
   caller_not_authorized: Status.PERMISSION_DENIED,
+  rate_limited: Status.RESOURCE_EXHAUSTED,
   tenant_not_found: Status.NOT_FOUND,
   refresh_token_not_found: Status.NOT_FOUND,
   refresh_token_revoked: Status.PERMISSION_DENIED,
