@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import type { SigningAlg } from '../keys/algorithms.js';
 import { KeyRing } from '../keys/key-ring.js';
 import type { Logger } from '../observability/logger.js';
-import type { LockStore, SigningKeyStore } from '../store/ports.js';
+import { eventRetentionFor, type LockStore, type SigningKeyStore } from '../store/ports.js';
 import { loadTenantsFile, type TenantDefinition } from './tenants-file.js';
 import type { Tenant, TenantRegistry } from './tenants.js';
 
@@ -77,7 +77,11 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
     refreshTokenTtlMs,
     alg,
     keys,
-    storePolicy: { tenantId: definition.id, revocationRetentionMs: refreshTokenTtlMs },
+    storePolicy: {
+      tenantId: definition.id,
+      revocationRetentionMs: refreshTokenTtlMs,
+      eventRetentionMs: eventRetentionFor(accessTokenTtlMs),
+    },
   };
 }
 

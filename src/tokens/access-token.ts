@@ -8,12 +8,17 @@ export interface AccessTokenContent {
   readonly subject: string;
   readonly audiences: readonly string[];
   readonly claims: Readonly<Record<string, string>>;
+  /** `sid`: the token family id. */
+  readonly sessionId: string;
+  /** `rsq`: the issue sequence number taken while the issuing call was in progress. */
+  readonly sequence: number;
 }
 
 /**
  * Signs an access token: header {alg, kid, typ: "JWT"}; claims iss, sub, aud (always an
- * array), iat, nbf = iat, exp, jti (UUID v4) and each custom claim as a top-level string.
- * Custom claims never override registered ones (validation also rejects reserved names).
+ * array), iat, nbf = iat, exp, jti (UUID v4), sid, rsq and each custom claim as a
+ * top-level string. Custom claims never override registered ones (validation also
+ * rejects reserved names).
  */
 export async function signAccessToken(
   key: SigningKey,
@@ -32,6 +37,8 @@ export async function signAccessToken(
     nbf: iat,
     exp,
     jti: randomUUID(),
+    sid: content.sessionId,
+    rsq: content.sequence,
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .sign(key.privateKey);
