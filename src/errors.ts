@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'call_cancelled'
   | 'shutting_down'
   | 'store_unavailable'
-  | 'keys_unavailable';
+  | 'keys_unavailable'
+  | 'cursor_unknown'
+  | 'stream_overflow';
 
 /** An error caused by the caller or by a dependency, safe to show to the caller. */
 export class DomainError extends Error {

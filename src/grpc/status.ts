@@ -51,6 +51,14 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     when: 'Redis is unreachable; nothing was changed, the call can be retried',
   },
   keys_unavailable: { status: Status.UNAVAILABLE, when: 'the tenant has no signing key that may sign now; retry' },
+  cursor_unknown: {
+    status: Status.FAILED_PRECONDITION,
+    when: 'WatchRevocations `after` names an event no longer retained (or never issued): resubscribe with an empty cursor',
+  },
+  stream_overflow: {
+    status: Status.RESOURCE_EXHAUSTED,
+    when: 'a WatchRevocations client fell too far behind (its queue of live events is full); reconnect with the last cursor',
+  },
 };
 
 /** The status of each domain error code. */

@@ -20,6 +20,8 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   shutting_down: Status.UNAVAILABLE,
   store_unavailable: Status.UNAVAILABLE,
   keys_unavailable: Status.UNAVAILABLE,
+  cursor_unknown: Status.FAILED_PRECONDITION,
+  stream_overflow: Status.RESOURCE_EXHAUSTED,
 };
 
 describe('STATUS_BY_ERROR_CODE', () => {
