@@ -9,6 +9,8 @@ import {
 import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
+import { ENVOY_AUTH_PROTO, ExtAuthz } from './ext-authz/check.js';
+import { extAuthzRpcs } from './ext-authz/rpcs.js';
 import { HEALTH_PROTO, HEALTH_RPCS, HealthStatus } from './grpc/health.js';
 import { interceptorChain } from './grpc/interceptors/index.js';
 import { loadTokenEngineProto } from './grpc/proto.js';
@@ -143,8 +145,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         ...bind(validator, VALIDATION_RPCS),
         ...bind(feed, WATCH_RPCS),
         ...bind(health, HEALTH_RPCS),
+        ...(config.extAuthz ? bind(new ExtAuthz(validator, metrics), extAuthzRpcs(defaultTenantId)) : []),
       ],
-      packageDefinition: loadTokenEngineProto([HEALTH_PROTO]).packageDefinition,
+      packageDefinition: loadTokenEngineProto([HEALTH_PROTO, ...(config.extAuthz ? [ENVOY_AUTH_PROTO] : [])]).packageDefinition,
       log,
       reflection: config.grpcReflection,
       maxConnectionAgeMs: config.maxConnectionAgeMs,

@@ -81,6 +81,8 @@ export interface Config {
   readonly tenantsPath?: string;
   readonly logLevel: LogLevel;
   readonly grpcReflection: boolean;
+  /** Serve envoy.service.auth.v3.Authorization/Check. */
+  readonly extAuthz: boolean;
   readonly backfillExpiryIndex: boolean;
   readonly workers: number;
 }

@@ -99,8 +99,7 @@ export class TokenValidator {
   }
 
   async validate(request: ValidationRequest, via: ValidationVia): Promise<Validation> {
-    const tenant = this.deps.tenants.get(request.tenantId);
-    if (!tenant) throw new DomainError('tenant_not_found', `tenant ${request.tenantId} not found`);
+    const tenant = this.tenant(request.tenantId);
     const result = await this.check(tenant, request);
     const reason = result.active ? 'none' : result.reason;
     this.deps.metrics?.tokenValidations.inc({
@@ -111,6 +110,13 @@ export class TokenValidator {
     });
     trace.getActiveSpan()?.setAttribute('token_engine.validation.reason', reason);
     return result;
+  }
+
+  /** The served tenant, or NOT_FOUND. */
+  tenant(tenantId: string): Tenant {
+    const tenant = this.deps.tenants.get(tenantId);
+    if (!tenant) throw new DomainError('tenant_not_found', `tenant ${tenantId} not found`);
+    return tenant;
   }
 
   private async check(tenant: Tenant, request: ValidationRequest): Promise<Validation> {
