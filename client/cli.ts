@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * token-engine-cli: the TokenEngine RPCs, the JWKS and the health checks from a shell.
+ * token-engine-cli: the TokenEngine RPCs (revocation stream included), the JWKS and the
+ * health checks from a shell.
  * Exit codes: 0 success, 1 the service answered with an error (or could not be reached),
  * 2 the command line is wrong. The API key is never printed.
  */
@@ -9,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { createClient, type ClientOptions, type TokenEngineClient } from './client.js';
 import { TokenEngineError } from './errors.js';
-import { isRpcName, RPC_NAMES } from './methods.js';
-import type { TokenPair } from './types.js';
+import { isRpcName, RPC_NAMES, STREAM_METHODS } from './methods.js';
+import type { RevocationEvent, TokenPair, TokenValidation } from './types.js';
 
 /** Environment variable read for the API key when `--api-key` is absent. */
 export const API_KEY_ENV = 'TOKEN_ENGINE_CLI_API_KEY';
@@ -39,6 +40,9 @@ const OPTIONS = {
   token: { type: 'string' },
   user: { type: 'string' },
   data: { type: 'string' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  heartbeats: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -51,9 +55,11 @@ const METAVAR: Partial<Record<FlagName, string>> = {
   aud: 'A',
   claim: 'k=v',
   'idempotency-key': 'K',
-  token: 'R',
+  token: 'TOKEN',
   user: 'U',
   data: 'JSON',
+  after: 'CURSOR',
+  limit: 'N',
 };
 
 const GLOBAL_FLAGS: readonly FlagName[] = [
@@ -141,6 +147,28 @@ const COMMANDS: readonly Command[] = [
     ),
   ),
   {
+    name: 'validate',
+    allowed: ['token', 'tenant', 'aud'],
+    required: ['token', 'tenant'],
+    about: 'ValidateToken: is the access token active (signature, times, revocation)?',
+    run: ({ flags, io }) =>
+      withClient(flags, io, async (client, options) => {
+        const audience = oneAudience('validate', flags);
+        const result = await client.validateToken(
+          { tenantId: flags.tenant ?? '', accessToken: flags.token ?? '', ...(audience ? { audience } : {}) },
+          options,
+        );
+        printValidation(result, flags, io);
+      }),
+  },
+  {
+    name: 'watch',
+    allowed: ['tenant', 'after', 'limit', 'heartbeats'],
+    required: ['tenant'],
+    about: 'WatchRevocations: print revocations as they happen (until Ctrl-C, or --limit events)',
+    run: ({ flags, io }) => watch(flags, io),
+  },
+  {
     name: 'call',
     positionals: '<Method>',
     allowed: ['data', 'idempotency-key'],
@@ -207,12 +235,26 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted to end a long-running command (`watch`) cleanly: Ctrl-C. */
+  readonly signal?: AbortSignal;
+}
+
+/** Ctrl-C (or SIGTERM) ends `watch` with exit 0 instead of killing the process mid-line. */
+function interruption(): AbortSignal {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
 }
 
 const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   env: process.env,
+  get signal() {
+    return interruption();
+  },
 };
 
 /** Runs one command line (without `node` and the script) and resolves with the exit code. */
@@ -393,6 +435,7 @@ async function callAny(flags: Flags, io: CliIo, args: readonly string[]): Promis
   if (method === undefined) throw new UsageError(`call needs a method: ${RPC_NAMES.join(', ')}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (!isRpcName(method)) throw new UsageError(`unknown method "${method}"; one of: ${RPC_NAMES.join(', ')}`);
+  if (STREAM_METHODS.has(method)) throw new UsageError(`${method} is a stream: use the watch command`);
   let request: unknown;
   try {
     request = JSON.parse(flags.data ?? '{}');
@@ -421,6 +464,74 @@ function printPair(pair: TokenPair, flags: Flags, io: CliIo): void {
       '',
     ].join('\n'),
   );
+}
+
+function printValidation(result: TokenValidation, flags: Flags, io: CliIo): void {
+  if (flags.json) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  if (!result.active) {
+    io.stdout(`active: false\nreason: ${result.reason}\n`);
+    return;
+  }
+  const lines = [
+    'active: true',
+    `sub: ${result.sub}`,
+    `audiences: ${result.audiences.join(',')}`,
+    `issued_at: ${new Date(result.issuedAt * 1000).toISOString()}`,
+    `expires_at: ${new Date(result.expiresAt * 1000).toISOString()}`,
+    `jti: ${result.jti}`,
+    ...Object.entries(result.claims).map(([k, v]) => `claim ${k}: ${v}`),
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+/** One event per line: JSON, or `<cursor> <scope>` and the fields that apply. */
+function formatEvent(event: RevocationEvent, json: boolean): string {
+  if (json) return JSON.stringify(event);
+  const fields = [
+    event.userId && `user=${JSON.stringify(event.userId)}`,
+    event.audience && `audience=${JSON.stringify(event.audience)}`,
+    event.familyId && `family=${event.familyId}`,
+    event.apiKeyId && `api_key=${event.apiKeyId}`,
+    event.scope !== 'family' && event.scope !== 'api_key' && event.scope !== 'heartbeat' && `watermark=${event.watermark}`,
+    `at=${new Date(event.revokedAtMs).toISOString()}`,
+  ].filter(Boolean);
+  return [event.cursor || '-', event.scope, ...fields].join(' ');
+}
+
+/** `watch --tenant T [--after C] [--limit N] [--heartbeats]`: the revocation stream, one line per event. */
+async function watch(flags: Flags, io: CliIo): Promise<number> {
+  let limit = Number.POSITIVE_INFINITY;
+  if (flags.limit !== undefined) {
+    limit = Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+  }
+  const client = createClient(clientOptions(flags, io.env, true));
+  const stop = new AbortController();
+  const interrupted = io.signal;
+  interrupted?.addEventListener('abort', () => stop.abort(), { once: true });
+  let seen = 0;
+  try {
+    const events = client.watchRevocations(
+      { tenantId: flags.tenant ?? '', ...(flags.after === undefined ? {} : { after: flags.after }) },
+      {
+        signal: stop.signal,
+        ...(flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] }),
+        ...(flags.deadline === undefined ? {} : { deadlineMs: deadline(flags.deadline) }),
+      },
+    );
+    for await (const event of events) {
+      if (event.scope === 'heartbeat' && !flags.heartbeats) continue;
+      io.stdout(`${formatEvent(event, flags.json === true)}\n`);
+      if (event.scope !== 'heartbeat' && ++seen >= limit) break;
+    }
+    return EXIT.ok;
+  } finally {
+    stop.abort();
+    client.close();
+  }
 }
 
 function httpBase(flags: Flags): string {

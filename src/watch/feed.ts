@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { type Metrics, WATCH_END_REASONS } from '../observability/metrics.js';
 import type { EventTail, RevocationEventLog, RevocationEventRecord, TenantStorePolicy } from '../store/ports.js';
 import type { Tenant, TenantRegistry } from '../tenancy/tenants.js';
+import { cursorAfter } from './cursor.js';
 
 /** A heartbeat goes out after this long without any message on a stream. */
 export const HEARTBEAT_MS = 5_000;
@@ -17,9 +18,6 @@ export const MAX_WATCH_STREAMS = 10_000;
 const BACKLOG_PAGE = 500;
 /** How long one blocking read of the shared reader waits before it asks again. */
 const TAIL_BLOCK_MS = 5_000;
-
-/** `<ms>-<n>` (a stream id), or empty. */
-export const CURSOR_PATTERN = /^\d{1,20}-\d{1,20}$/;
 
 export interface RevocationFeedDeps {
   readonly tenants: TenantRegistry;
@@ -34,17 +32,6 @@ export interface RevocationFeedDeps {
 }
 
 type EndReason = (typeof WATCH_END_REASONS)[number];
-
-/** True when cursor `a` comes after cursor `b` (`''` comes before every cursor). */
-export function cursorAfter(a: string, b: string): boolean {
-  if (b === '') return true;
-  const [am = '0', an = '0'] = a.split('-');
-  const [bm = '0', bn = '0'] = b.split('-');
-  // Stream ids are decimal integers of up to 20 digits: compare as big integers.
-  const ams = BigInt(am);
-  const bms = BigInt(bm);
-  return ams > bms || (ams === bms && BigInt(an) > BigInt(bn));
-}
 
 /** The wire form of a stored event. */
 function wireEvent(e: RevocationEventRecord): RevocationEvent {

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import type { TokenEngineDefinition } from '../generated/token/v1/TokenEngine.js';
 import { tenantId } from '../grpc/fields.js';
 import { rpcsOf } from '../grpc/rpc.js';
-import { CURSOR_PATTERN, type RevocationFeed } from './feed.js';
+import { CURSOR_PATTERN } from './cursor.js';
+import type { RevocationFeed } from './feed.js';
 
 const tokenEngine = rpcsOf<TokenEngineDefinition>('token.v1.TokenEngine');
 
