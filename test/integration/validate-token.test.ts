@@ -16,6 +16,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import type { WireTokenPair } from '../support/grpc-client.js';
 import { redisUrlForTests, uniquePrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { openWatch } from '../support/watch.js';
 
 interface Validation {
   active: boolean;
@@ -232,6 +233,12 @@ describe('ValidateToken', () => {
     const denied = await t.client.call('ValidateToken', { tenant_id: t.tenantId, access_token: 'x' }, md);
     expect(denied.error?.code).toBe(status.PERMISSION_DENIED);
     expect(denied.error?.details).toBe('caller not authorized');
+    // Streams too: the revocations of a tenant are not the business of a caller it does not permit.
+    const stream = openWatch(t.client, { tenant_id: t.tenantId }, { metadata: md });
+    expect(await stream.ended).toMatchObject({ code: status.PERMISSION_DENIED, details: 'caller not authorized' });
+    expect(stream.events).toEqual([]);
+    const ghostStream = openWatch(t.client, { tenant_id: ghost });
+    expect(await ghostStream.ended).toMatchObject({ code: status.NOT_FOUND, details: `tenant ${ghost} not found` });
   });
 
   it('is UNAVAILABLE with Redis away (never INTERNAL, never active), and answers again when it is back', async () => {
