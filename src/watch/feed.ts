@@ -51,17 +51,11 @@ function wireEvent(e: RevocationEventRecord): RevocationEvent {
 class Subscription {
   readonly queue: RevocationEventRecord[] = [];
   failure: Error | undefined;
-  /** Rejects once the subscription fails: a send blocked on a client that stopped reading races it. */
-  readonly failed: Promise<never>;
-  private rejectFailed: (err: Error) => void = () => undefined;
   private wake: (() => void) | undefined;
+  /** Rejects the send in progress, if any, when the subscription fails. */
+  private abortSend: ((err: Error) => void) | undefined;
 
-  constructor(private readonly limit: number) {
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject;
-    });
-    this.failed.catch(() => undefined);
-  }
+  constructor(private readonly limit: number) {}
 
   /** Called by the reader; never blocks. Past the bound the stream is cut, not the reader slowed. */
   push(event: RevocationEventRecord): boolean {
@@ -83,8 +77,34 @@ class Subscription {
   fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    this.rejectFailed(err);
+    this.abortSend?.(err);
     this.wake?.();
+  }
+
+  /**
+   * Waits for a send, or gives up as soon as the subscription fails: a client that stopped
+   * reading holds its send forever, and must not hold the stream's end with it.
+   */
+  guard(sending: Promise<void>): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      const abort = (err: Error): void => reject(err);
+      this.abortSend = abort;
+      // Only this send's own hook is cleared: the next send may have set its own already.
+      const settle = (): void => {
+        if (this.abortSend === abort) this.abortSend = undefined;
+      };
+      sending.then(
+        () => {
+          settle();
+          resolve();
+        },
+        (err: unknown) => {
+          settle();
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Resolves when there is something to do (an event, a failure, the client gone), or after `ms`. */
@@ -251,12 +271,7 @@ export class RevocationFeed {
   ): Promise<void> {
     const { events, clock, metrics } = this.deps;
     const policy = tenant.storePolicy;
-    /** Sends, or gives up as soon as the subscription fails (a client that stopped reading). */
-    const send = async (message: RevocationEvent): Promise<void> => {
-      const sent = sink.send(message);
-      sent.catch(() => undefined);
-      await Promise.race([sent, subscription.failed]);
-    };
+    const send = (message: RevocationEvent): Promise<void> => subscription.guard(sink.send(message));
     let position = after;
 
     // Backlog: what the client has not seen, page by page, with backpressure.
