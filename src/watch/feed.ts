@@ -19,13 +19,13 @@ const BACKLOG_PAGE = 500;
 /** How long one blocking read of the shared reader waits before it asks again. */
 const TAIL_BLOCK_MS = 5_000;
 
+/** What the feed needs; the last three override the defaults above. */
 export interface RevocationFeedDeps {
   readonly tenants: TenantRegistry;
   readonly events: RevocationEventLog;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics?: Pick<Metrics, 'watchStreams' | 'watchStreamsEnded' | 'revocationEventsDelivered' | 'revocationEventLag'>;
-  /** Overrides for tests: heartbeat interval, queue bound, stream cap. */
   readonly heartbeatMs?: number;
   readonly queueLimit?: number;
   readonly maxStreams?: number;
@@ -226,6 +226,9 @@ export class RevocationFeed {
     this.deps.metrics?.watchStreams.inc({ tenant_id: tenant.id });
     let reader: TenantReader | undefined;
     let ended: EndReason = 'client';
+    // A client that leaves while a write to it is stuck must not keep the stream alive.
+    const leave = (): void => subscription.fail(new DomainError('call_cancelled', 'stream cancelled'));
+    sink.signal.addEventListener('abort', leave, { once: true });
     try {
       reader = this.readerOf(tenant);
       reader.subscriptions.add(subscription);
@@ -236,6 +239,7 @@ export class RevocationFeed {
       if (ended === 'error') this.deps.log.error({ err, tenant_id: tenant.id }, 'revocation stream failed');
       throw err;
     } finally {
+      sink.signal.removeEventListener('abort', leave);
       reader?.subscriptions.delete(subscription);
       if (reader && reader.subscriptions.size === 0) reader.stop();
       this.open.delete(subscription);
