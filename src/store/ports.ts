@@ -6,11 +6,13 @@
  * - a refresh token is stored only as the SHA-256 digest of its value;
  * - every token belongs to a family (the chain of rotations that started with one
  *   IssueToken); revoking or detecting reuse revokes the family with one marker;
- * - every token gets a per-tenant issue sequence number; a bulk revocation stores a
- *   watermark (the sequence at the time of the call) for the user, the audience or the
- *   pair, and a token is revoked when its number is at or below a watermark that
- *   applies to it. Revocation therefore never scans and costs the same for 1 or 10^6
- *   matching tokens.
+ * - every token gets a per-tenant issue sequence number (an access token carries it as
+ *   `rsq`, its family as `sid`); a bulk revocation stores a watermark (the sequence at the
+ *   time of the call) for the user, the audience or the pair, and a token is revoked when
+ *   its number is at or below a watermark that applies to it. Revocation therefore never
+ *   scans and costs the same for 1 or 10^6 matching tokens;
+ * - every revocation also records an event (RevocationEventLog) in the same atomic step,
+ *   for WatchRevocations (doc/adr/0004-revocation-reach.md).
  */
 
 /** What the revocation scopes of the audit trail are called (upstream names). */

@@ -61,13 +61,15 @@ export class MemoryRevocationEventLog implements RevocationEventLog {
   append(policy: TenantStorePolicy, event: NewRevocationEvent): void {
     const t = this.live(policy);
     const now = this.clock.now();
-    const keep = eventRetentionOf(policy);
-    let drop = 0;
-    while (drop < t.records.length && parseCursor(t.records[drop]?.cursor ?? '')[0] < now - keep) drop += 1;
-    if (drop > 0) t.records.splice(0, drop);
+    this.trim(t, now - eventRetentionOf(policy));
     t.records.push({ ...event, cursor: t.nextCursor(now) });
     t.lastAppendAt = now;
     for (const wake of [...t.waiters]) wake();
+  }
+
+  /** Drops the tenant's events older than one retention (the reconciler, for a tenant nobody revokes in). */
+  prune(policy: TenantStorePolicy): void {
+    this.trim(this.live(policy), this.clock.now() - eventRetentionOf(policy));
   }
 
   async read(policy: TenantStorePolicy, from: EventPosition, limit: number): Promise<EventPage> {
@@ -112,6 +114,12 @@ export class MemoryRevocationEventLog implements RevocationEventLog {
         wakeOnClose?.();
       },
     };
+  }
+
+  private trim(t: TenantEvents, before: number): void {
+    let drop = 0;
+    while (drop < t.records.length && parseCursor(t.records[drop]?.cursor ?? '')[0] < before) drop += 1;
+    if (drop > 0) t.records.splice(0, drop);
   }
 
   /** The tenant's events, emptied when the newest is older than one retention (the Redis key would have expired). */
