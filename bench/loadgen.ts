@@ -8,6 +8,7 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { AnyDefinition, MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import type { IssueTokenRequest } from '../src/generated/token/v1/IssueTokenRequest.js';
 import type { TokenPair__Output } from '../src/generated/token/v1/TokenPair.js';
+import { ENVOY_AUTH_PROTO } from '../src/ext-authz/check.js';
 import { loadTokenEngineProto } from '../src/grpc/proto.js';
 import { percentile } from './lib.js';
 
@@ -24,6 +25,8 @@ export interface LoadOptions {
   readonly userId?: string;
   /** seed-user: how many tokens. */
   readonly count?: number;
+  /** echo-validate, echo-check: the length of the stand-in access token. */
+  readonly tokenLength?: number;
 }
 
 export type LoadMode =
@@ -35,7 +38,11 @@ export type LoadMode =
   | 'revoke-user'
   | 'revoke-audience'
   | 'revoke-user-audience'
-  | 'seed-user';
+  | 'seed-user'
+  | 'validate'
+  | 'check'
+  | 'echo-validate'
+  | 'echo-check';
 
 /** The JSON line printed at the end of a timed run. */
 export interface LoadResult {
@@ -52,7 +59,7 @@ export interface LoadResult {
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
-const { proto, packageDefinition } = loadTokenEngineProto();
+const { proto, packageDefinition } = loadTokenEngineProto([ENVOY_AUTH_PROTO]);
 const client = new proto.token.v1.TokenEngine(o.target, credentials.createInsecure(), {
   'grpc.max_concurrent_streams': 1000,
 });
@@ -84,9 +91,26 @@ async function seed(count: number, sub = (i: number) => `seed-${i}`): Promise<st
   return tokens;
 }
 
+/** Envoy's CheckRequest for a GET with this bearer token (what the ext_authz filter sends). */
+const checkRequest = (token: string): object => ({
+  attributes: {
+    request: {
+      http: {
+        method: 'GET',
+        path: '/orders',
+        host: 'api.example',
+        scheme: 'https',
+        headers: { authorization: `Bearer ${token}`, ':path': '/orders' },
+      },
+    },
+    context_extensions: { tenant_id: o.tenantId },
+  },
+});
+
 const maxCalls = o.maxCalls ?? 2000;
 let requestFor: (i: number) => object;
 let method = 'IssueToken';
+let service = 'token.v1.TokenEngine';
 let callMeta = md;
 switch (o.mode) {
   case 'issue':
@@ -125,6 +149,40 @@ switch (o.mode) {
     method = 'RevokeAllForUserAndAudience';
     requestFor = () => ({ user_id: 'bench-user-1', audience: 'bench-api', tenant_id: o.tenantId });
     break;
+  case 'validate':
+  case 'check': {
+    // Validation reads: a few hundred distinct tokens of distinct users, reused in turn.
+    const tokens = await Promise.all(
+      Array.from({ length: 256 }, async (_, i) => {
+        const r = await issue({ sub: `bench-validate-${i}`, tenant_id: o.tenantId, claims: { role: 'reader' } });
+        if (r.err || !r.res) throw new Error(`seed failed: ${r.err?.details}`);
+        return r.res.access_token;
+      }),
+    );
+    const token = (i: number): string => tokens[i % tokens.length] ?? '';
+    if (o.mode === 'validate') {
+      method = 'ValidateToken';
+      requestFor = (i) => ({ tenant_id: o.tenantId, access_token: token(i) });
+    } else {
+      service = 'envoy.service.auth.v3.Authorization';
+      method = 'Check';
+      requestFor = (i) => checkRequest(token(i));
+    }
+    break;
+  }
+  case 'echo-validate': {
+    method = 'ValidateToken';
+    const token = 'x'.repeat(o.tokenLength ?? 700);
+    requestFor = () => ({ tenant_id: o.tenantId, access_token: token });
+    break;
+  }
+  case 'echo-check': {
+    service = 'envoy.service.auth.v3.Authorization';
+    method = 'Check';
+    const token = 'x'.repeat(o.tokenLength ?? 700);
+    requestFor = () => checkRequest(token);
+    break;
+  }
   case 'seed-user': {
     const count = o.count ?? 0;
     await seed(count, () => o.userId ?? 'bench-user-1');
@@ -140,14 +198,14 @@ function isService(definition: AnyDefinition | undefined): definition is Service
   return definition !== undefined && !('format' in definition);
 }
 
-function methodDefinition(name: string): MethodDefinition<object, object> {
-  const service = packageDefinition['token.v1.TokenEngine'];
-  const found = isService(service) ? service[name] : undefined;
-  if (!found) throw new Error(`token.v1.TokenEngine has no method ${name}`);
+function methodDefinition(serviceName: string, name: string): MethodDefinition<object, object> {
+  const definition = packageDefinition[serviceName];
+  const found = isService(definition) ? definition[name] : undefined;
+  if (!found) throw new Error(`${serviceName} has no method ${name}`);
   return found;
 }
 
-const definition = methodDefinition(method);
+const definition = methodDefinition(service, method);
 const session = connect(`http://${o.target}`);
 session.on('error', () => {});
 const headers: OutgoingHttpHeaders = {

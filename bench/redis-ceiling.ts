@@ -1,6 +1,7 @@
 // The Redis ceiling: the service's own scripts through its own store, 64 in flight, one
-// connection. "issue" = the IssueToken script; "refresh" = present + rotate.
-// Usage: node dist/bench/bench/redis-ceiling.js <redisUrl> <issue|refresh> <durationMs>
+// connection. "issue" = the IssueToken script; "refresh" = present + rotate; "validate" =
+// the revocation state of one access token (ValidateToken's one round trip).
+// Usage: node dist/bench/bench/redis-ceiling.js <redisUrl> <issue|refresh|validate> <durationMs>
 import { Redis } from 'ioredis';
 import type { NewTokenFamily } from '../src/store/ports.js';
 import { RedisTokenStore } from '../src/store/redis/token-store.js';
@@ -39,22 +40,30 @@ if (mode === 'refresh') {
   }
 }
 let cursor = 0;
+let validated = 0;
 const op =
   mode === 'issue'
     ? () => store.issue(policy, token('u'))
-    : async () => {
-        const presented = seeded[cursor++];
-        if (!presented) return;
-        await store.present(policy, presented.digest, Date.now());
-        await store.rotate(policy, presented.digest, token('u'), Date.now());
-      };
+    : mode === 'validate'
+      ? () =>
+          store.revocationState(policy, {
+            familyId: newFamilyId(),
+            subject: `bench-validate-${validated++ % 256}`,
+            audiences: ['api'],
+          })
+      : async () => {
+          const presented = seeded[cursor++];
+          if (!presented) return;
+          await store.presentForRotation(policy, presented.digest, Date.now());
+          await store.rotate(policy, presented.digest, token('u'), Date.now());
+        };
 for (let i = 0; i < 500; i++) await op();
 let count = 0;
 const deadline = Date.now() + Number(durationArg);
 const t0 = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: 64 }, async () => {
-    while (Date.now() < deadline && (mode === 'issue' || cursor < seeded.length)) {
+    while (Date.now() < deadline && (mode !== 'refresh' || cursor < seeded.length)) {
       await op();
       count++;
     }

@@ -11,6 +11,8 @@ import { benchScript, cpuSeconds, median, type RunningService, rssMiB, runNode, 
 import type { LoadMode, LoadResult } from './loadgen.js';
 import type { RedisCeilingResult } from './redis-ceiling.js';
 import type { SignResult } from './sign-ceiling.js';
+import type { VerifierBenchResult } from './verifier-bench.js';
+import type { VerifyResult } from './verify-ceiling.js';
 
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -39,6 +41,7 @@ const results = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
   ceilings: {} as Record<string, number>,
   rpc: [] as RpcRow[],
+  verifier: [] as (VerifierBenchResult & { alg: string })[],
   targets: [] as { name: string; value: number | undefined; target: string; ok: boolean }[],
 };
 
@@ -55,7 +58,7 @@ async function medianOf<T extends object>(fn: () => Promise<T>): Promise<T> {
 }
 
 // ---- Ceilings -----------------------------------------------------------------------
-async function echoCeiling(tokenLength: number): Promise<LoadResult> {
+async function echoCeiling(tokenLength: number, mode: LoadMode = 'echo'): Promise<LoadResult> {
   const child = spawn(process.execPath, [benchScript('echo-server'), String(tokenLength)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -65,7 +68,15 @@ async function echoCeiling(tokenLength: number): Promise<LoadResult> {
   try {
     return await medianOf(() =>
       runNode<LoadResult>('loadgen', [
-        JSON.stringify({ target: `127.0.0.1:${port}`, mode: 'echo', concurrency: 64, durationMs, maxCalls: 1e9, tenantId: 'x' }),
+        JSON.stringify({
+          target: `127.0.0.1:${port}`,
+          mode,
+          concurrency: 64,
+          durationMs,
+          maxCalls: 1e9,
+          tenantId: 'x',
+          tokenLength,
+        }),
       ]),
     );
   } finally {
@@ -77,12 +88,20 @@ for (const alg of ['RS256', 'ES256']) {
   const sign = await medianOf(() => runNode<SignResult>('sign-ceiling', [alg, String(durationMs)]));
   results.ceilings[`sign_${alg}`] = sign.rps;
   results.ceilings[`grpc_${alg}`] = (await echoCeiling(sign.tokenLength)).rps;
+  results.ceilings[`verify_${alg}`] = (
+    await medianOf(() => runNode<VerifyResult>('verify-ceiling', [alg, String(durationMs)]))
+  ).rps;
+  results.ceilings[`grpc_validate_${alg}`] = (await echoCeiling(sign.tokenLength, 'echo-validate')).rps;
+  results.ceilings[`grpc_check_${alg}`] = (await echoCeiling(sign.tokenLength, 'echo-check')).rps;
 }
 results.ceilings['redis_issue'] = (
   await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'issue', String(durationMs)]))
 ).rps;
 results.ceilings['redis_refresh'] = (
   await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'refresh', String(durationMs)]))
+).rps;
+results.ceilings['redis_validate'] = (
+  await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'validate', String(durationMs)]))
 ).rps;
 
 const ceilingOf = (name: string): number => results.ceilings[name] ?? Number.NaN;
@@ -145,6 +164,7 @@ for (const workers of WORKERS) {
       TOKEN_ENGINE_REDIS_URL: redis.url,
       TOKEN_ENGINE_SIGNING_ALG: alg,
       TOKEN_ENGINE_WORKERS: String(workers),
+      TOKEN_ENGINE_EXT_AUTHZ: 'true',
     });
     try {
       const row = (rpc: string, concurrency: number, r: ScenarioResult, ceiling?: number): number => {
@@ -168,6 +188,26 @@ for (const workers of WORKERS) {
       for (const c of levels)
         row('RefreshToken', c, await scenario(svc, tenantId, 'refresh', c), c === 64 ? refreshCeiling : undefined);
       if (workers !== WORKERS[0]) continue;
+      // Validation: signature + one Redis round trip + gRPC, against those three measured alone.
+      const validateCeiling = composed(
+        ceilingOf(`verify_${alg}`),
+        ceilingOf(`grpc_validate_${alg}`),
+        ceilingOf('redis_validate'),
+      );
+      const checkCeiling = composed(ceilingOf(`verify_${alg}`), ceilingOf(`grpc_check_${alg}`), ceilingOf('redis_validate'));
+      for (const c of [16, 64])
+        row('ValidateToken', c, await scenario(svc, tenantId, 'validate', c), c === 64 ? validateCeiling : undefined);
+      for (const c of [16, 64])
+        row('Check (ext_authz)', c, await scenario(svc, tenantId, 'check', c), c === 64 ? checkCeiling : undefined);
+      progress(`verifier vs jwtVerify (${alg})`);
+      results.verifier.push({
+        alg,
+        ...(await medianOf(() =>
+          runNode<VerifierBenchResult>('verifier-bench', [
+            JSON.stringify({ grpc: svc.grpc, http: svc.http, tenantId, apiKey: API_KEY, durationMs }),
+          ]),
+        )),
+      });
       row('IssueToken (idempotent replay)', 64, await scenario(svc, tenantId, 'issue-replay', 64));
       for (const c of [16, 64]) row('RevokeToken', c, await scenario(svc, tenantId, 'revoke', c));
       for (const [rpc, mode] of [
@@ -214,6 +254,9 @@ for (const r of results.rpc) {
     `| ${r.workers} | ${r.alg} | ${r.rpc} | ${r.concurrency} | ${f(r.rps)} | ${f(r.p50, 2)} | ${f(r.p90, 2)} | ${f(r.p99, 2)} | ${f(r.cpuCores, 2)} | ${f(r.cpuMsPerCall, 3)} | ${f(r.rssMiB)} | ${f(r.ceiling)} | ${f(r.ratio, 2)} |`,
   );
 }
+console.log('\n| alg | bare jose.jwtVerify µs/token | createVerifier().verify µs/token | ratio |');
+console.log('|---|---|---|---|');
+for (const v of results.verifier) console.log(`| ${v.alg} | ${f(v.joseUs, 1)} | ${f(v.verifierUs, 1)} | ${f(v.ratio, 2)} |`);
 const find = (alg: string, rpc: string, c: number, workers = WORKERS[0]): RpcRow | undefined =>
   results.rpc.find((r) => r.alg === alg && r.rpc === rpc && r.concurrency === c && r.workers === workers);
 const check = (name: string, value: number | undefined, target: string, ok: boolean): number =>
@@ -252,6 +295,14 @@ for (const alg of ['RS256', 'ES256']) {
   const v =
     (find(alg, 'IssueToken (idempotent replay)', 64)?.cpuMsPerCall ?? NaN) / (find(alg, 'IssueToken', 64)?.cpuMsPerCall ?? NaN);
   check(`replay CPU per call / fresh IssueToken CPU per call (${alg})`, v, '≤ 0.33', v <= 1 / 3);
+}
+for (const alg of ['RS256', 'ES256']) {
+  for (const rpc of ['ValidateToken', 'Check (ext_authz)']) {
+    const ratio = find(alg, rpc, 64)?.ratio;
+    check(`${rpc} ${alg} @64 / composed ceiling`, ratio, '≥ 0.60', (ratio ?? 0) >= 0.6);
+  }
+  const v = results.verifier.find((r) => r.alg === alg)?.ratio;
+  check(`local verifier / bare jwtVerify per token (${alg})`, v, '≤ 1.20', (v ?? Infinity) <= 1.2);
 }
 if (WORKERS.length > 1) {
   for (const alg of ['RS256', 'ES256']) {

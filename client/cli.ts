@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * token-engine-cli: the TokenEngine RPCs, the JWKS and the health checks from a shell.
+ * token-engine-cli: the TokenEngine RPCs (revocation stream included), the JWKS and the
+ * health checks from a shell.
  * Exit codes: 0 success, 1 the service answered with an error (or could not be reached),
  * 2 the command line is wrong. The API key is never printed. Secrets can come from the
  * environment, a file or stdin instead of the command line, where `ps` and the shell
@@ -11,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { createClient, type ClientOptions, type TokenEngineClient } from './client.js';
 import { TokenEngineError } from './errors.js';
-import { isRpcName, RPC_NAMES } from './methods.js';
-import type { TokenPair } from './types.js';
+import { isRpcName, RPC_NAMES, STREAM_METHODS } from './methods.js';
+import type { RevocationEvent, TokenPair, TokenValidation } from './types.js';
 
 /** Environment variable read for the API key when neither `--api-key` nor `--api-key-file` is given. */
 export const API_KEY_ENV = 'TOKEN_ENGINE_CLI_API_KEY';
@@ -47,6 +48,9 @@ const OPTIONS = {
   'token-file': { type: 'string' },
   user: { type: 'string' },
   data: { type: 'string' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  heartbeats: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -59,10 +63,12 @@ const METAVAR: Partial<Record<FlagName, string>> = {
   aud: 'A',
   claim: 'k=v',
   'idempotency-key': 'K',
-  token: 'R|-',
+  token: 'TOKEN|-',
   'token-file': 'FILE|-',
   user: 'U',
   data: 'JSON',
+  after: 'CURSOR',
+  limit: 'N',
 };
 
 const GLOBAL_FLAGS: readonly FlagName[] = [
@@ -128,7 +134,7 @@ const COMMANDS: readonly Command[] = [
     allowed: ['token', 'token-file', 'tenant', 'claim', 'idempotency-key'],
     required: ['tenant'],
     run: async ({ flags, io, secrets }) => {
-      const refreshToken = await secrets.refreshToken('refresh');
+      const refreshToken = await secrets.token('refresh');
       return withClient(flags, secrets, async (client, options) => {
         const customClaims = claims(flags.claim);
         const pair = await client.refreshToken(
@@ -144,7 +150,7 @@ const COMMANDS: readonly Command[] = [
     allowed: ['token', 'token-file', 'tenant'],
     required: ['tenant'],
     run: async ({ flags, io, secrets }) => {
-      const refreshToken = await secrets.refreshToken('revoke token');
+      const refreshToken = await secrets.token('revoke token');
       return revoked(flags, io, secrets, (client, options) =>
         client.revokeToken({ tenantId: flags.tenant ?? '', refreshToken }, options),
       );
@@ -162,6 +168,30 @@ const COMMANDS: readonly Command[] = [
       options,
     ),
   ),
+  {
+    name: 'validate',
+    allowed: ['token', 'token-file', 'tenant', 'aud'],
+    required: ['tenant'],
+    about: 'ValidateToken: is the access token active (signature, times, revocation)?',
+    run: async ({ flags, io, secrets }) => {
+      const accessToken = await secrets.token('validate', 'access token');
+      return withClient(flags, secrets, async (client, options) => {
+        const audience = oneAudience('validate', flags);
+        const result = await client.validateToken(
+          { tenantId: flags.tenant ?? '', accessToken, ...(audience ? { audience } : {}) },
+          options,
+        );
+        printValidation(result, flags, io);
+      });
+    },
+  },
+  {
+    name: 'watch',
+    allowed: ['tenant', 'after', 'limit', 'heartbeats'],
+    required: ['tenant'],
+    about: 'WatchRevocations: print revocations as they happen (until Ctrl-C, or --limit events)',
+    run: ({ flags, io, secrets }) => watch(flags, io, secrets),
+  },
   {
     name: 'call',
     positionals: '<Method>',
@@ -245,6 +275,17 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** All of standard input, as text. */
   readonly readStdin: () => Promise<string>;
+  /** Aborted to end a long-running command (`watch`) cleanly: Ctrl-C. */
+  readonly signal?: AbortSignal;
+}
+
+/** Ctrl-C (or SIGTERM) ends `watch` with exit 0 instead of killing the process mid-line. */
+function interruption(): AbortSignal {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
 }
 
 const processIo: CliIo = {
@@ -255,6 +296,9 @@ const processIo: CliIo = {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
     return Buffer.concat(chunks).toString('utf8');
+  },
+  get signal() {
+    return interruption();
   },
 };
 
@@ -353,15 +397,15 @@ class Secrets {
     return given ?? this.io.env[API_KEY_ENV];
   }
 
-  /** The refresh token: --token (`-`: stdin), --token-file, else $TOKEN_ENGINE_CLI_TOKEN. */
-  async refreshToken(command: string): Promise<string> {
+  /** The token a command takes: --token (`-`: stdin), --token-file, else $TOKEN_ENGINE_CLI_TOKEN. */
+  async token(command: string, what = 'refresh token'): Promise<string> {
     const { token: given, 'token-file': file } = this.flags;
     if (given !== undefined && file !== undefined) throw new UsageError('use either --token or --token-file, not both');
     if (file !== undefined) return this.fromFile('--token-file', file);
     if (given === STDIN) return this.fromStdin('--token -');
     const token = given ?? this.io.env[TOKEN_ENV];
     if (token === undefined || token === '') {
-      throw new UsageError(`${command} needs the refresh token: --token, --token-file or ${TOKEN_ENV}`);
+      throw new UsageError(`${command} needs the ${what}: --token, --token-file or ${TOKEN_ENV}`);
     }
     return token;
   }
@@ -462,13 +506,18 @@ function claims(list: readonly string[] | undefined): Record<string, string> | u
 type CallOptionsOf = { correlationId?: string };
 
 /** Runs `fn` with a client (credentials required) and the per-call options; exit 0 when it returns. */
+/** A client with the command line's credentials (mTLS files, else the API key). */
+async function connect(flags: Flags, secrets: Secrets): Promise<TokenEngineClient> {
+  const tls = flags.cert !== undefined || flags.key !== undefined || flags.ca !== undefined;
+  return createClient(clientOptions(flags, tls ? undefined : await secrets.apiKey(), true));
+}
+
 async function withClient(
   flags: Flags,
   secrets: Secrets,
   fn: (client: TokenEngineClient, options: CallOptionsOf) => Promise<void>,
 ): Promise<number> {
-  const tls = flags.cert !== undefined || flags.key !== undefined || flags.ca !== undefined;
-  const client = createClient(clientOptions(flags, tls ? undefined : await secrets.apiKey(), true));
+  const client = await connect(flags, secrets);
   try {
     await fn(client, flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] });
     return EXIT.ok;
@@ -519,6 +568,7 @@ async function callAny(flags: Flags, io: CliIo, args: readonly string[], secrets
   if (method === undefined) throw new UsageError(`call needs a method: ${RPC_NAMES.join(', ')}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (!isRpcName(method)) throw new UsageError(`unknown method "${method}"; one of: ${RPC_NAMES.join(', ')}`);
+  if (STREAM_METHODS.has(method)) throw new UsageError(`${method} is a stream: use the watch command`);
   const data = await secrets.data();
   let request: unknown;
   try {
@@ -548,6 +598,74 @@ function printPair(pair: TokenPair, flags: Flags, io: CliIo): void {
       '',
     ].join('\n'),
   );
+}
+
+function printValidation(result: TokenValidation, flags: Flags, io: CliIo): void {
+  if (flags.json) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  if (!result.active) {
+    io.stdout(`active: false\nreason: ${result.reason}\n`);
+    return;
+  }
+  const lines = [
+    'active: true',
+    `sub: ${result.sub}`,
+    `audiences: ${result.audiences.join(',')}`,
+    `issued_at: ${new Date(result.issuedAt * 1000).toISOString()}`,
+    `expires_at: ${new Date(result.expiresAt * 1000).toISOString()}`,
+    `jti: ${result.jti}`,
+    ...Object.entries(result.claims).map(([k, v]) => `claim ${k}: ${v}`),
+  ];
+  io.stdout(`${lines.join('\n')}\n`);
+}
+
+/** One event per line: JSON, or `<cursor> <scope>` and the fields that apply. */
+function formatEvent(event: RevocationEvent, json: boolean): string {
+  if (json) return JSON.stringify(event);
+  const fields = [
+    event.userId && `user=${JSON.stringify(event.userId)}`,
+    event.audience && `audience=${JSON.stringify(event.audience)}`,
+    event.familyId && `family=${event.familyId}`,
+    event.apiKeyId && `api_key=${event.apiKeyId}`,
+    event.scope !== 'family' && event.scope !== 'api_key' && event.scope !== 'heartbeat' && `watermark=${event.watermark}`,
+    `at=${new Date(event.revokedAtMs).toISOString()}`,
+  ].filter(Boolean);
+  return [event.cursor || '-', event.scope, ...fields].join(' ');
+}
+
+/** `watch --tenant T [--after C] [--limit N] [--heartbeats]`: the revocation stream, one line per event. */
+async function watch(flags: Flags, io: CliIo, secrets: Secrets): Promise<number> {
+  let limit = Number.POSITIVE_INFINITY;
+  if (flags.limit !== undefined) {
+    limit = Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+  }
+  const client = await connect(flags, secrets);
+  const stop = new AbortController();
+  const interrupted = io.signal;
+  interrupted?.addEventListener('abort', () => stop.abort(), { once: true });
+  let seen = 0;
+  try {
+    const events = client.watchRevocations(
+      { tenantId: flags.tenant ?? '', ...(flags.after === undefined ? {} : { after: flags.after }) },
+      {
+        signal: stop.signal,
+        ...(flags['correlation-id'] === undefined ? {} : { correlationId: flags['correlation-id'] }),
+        ...(flags.deadline === undefined ? {} : { deadlineMs: deadline(flags.deadline) }),
+      },
+    );
+    for await (const event of events) {
+      if (event.scope === 'heartbeat' && !flags.heartbeats) continue;
+      io.stdout(`${formatEvent(event, flags.json === true)}\n`);
+      if (event.scope !== 'heartbeat' && ++seen >= limit) break;
+    }
+    return EXIT.ok;
+  } finally {
+    stop.abort();
+    client.close();
+  }
 }
 
 function httpBase(flags: Flags): string {

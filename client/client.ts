@@ -9,6 +9,7 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
   type Client,
+  type ClientReadableStream,
   type ClientUnaryCall,
   type requestCallback,
   type ServiceDefinition,
@@ -21,20 +22,29 @@ import type { RpcName, WireRequest, WireResponse } from './methods.js';
 import { loadClientProto } from './proto.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';
 import {
+  fromWireEvent,
   fromWireTokenPair,
+  fromWireValidation,
   toWireIssue,
   toWireRefresh,
   toWireRevokeAudience,
   toWireRevokeToken,
   toWireRevokeUser,
   toWireRevokeUserAndAudience,
+  toWireValidate,
+  toWireWatch,
   type IssueTokenRequest,
   type RefreshTokenRequest,
   type RevokeAudienceRequest,
   type RevokeTokenRequest,
   type RevokeUserAndAudienceRequest,
   type RevokeUserRequest,
+  type RevocationEvent,
   type TokenPair,
+  type TokenValidation,
+  type ValidateTokenRequest,
+  type WatchRevocationsRequest,
+  type WireRevocationEvent,
 } from './types.js';
 
 /** Deadline of a call when neither the client nor the call names one. */
@@ -111,6 +121,16 @@ export interface IdempotentCallOptions extends CallOptions {
   readonly idempotencyKey?: string;
 }
 
+/** Options of a WatchRevocations stream. */
+export interface StreamOptions {
+  /** Ends the stream when aborted; the iteration then just stops. */
+  readonly signal?: AbortSignal;
+  /** Sent as `x-correlation-id`; one is generated otherwise. */
+  readonly correlationId?: string;
+  /** A deadline for the whole stream in ms; none by default (streams are long-lived). */
+  readonly deadlineMs?: number;
+}
+
 /** What the server said in the response headers. */
 export interface ResponseHeaders {
   readonly correlationId: string | undefined;
@@ -135,6 +155,21 @@ export interface TokenEngineClient {
   revokeAllForAudience(request: RevokeAudienceRequest, options?: CallOptions): Promise<void>;
   revokeAllUserTokens(request: RevokeUserRequest, options?: CallOptions): Promise<void>;
   revokeAllForUserAndAudience(request: RevokeUserAndAudienceRequest, options?: CallOptions): Promise<void>;
+  /**
+   * Is this access token active now? Signature, times, issuer, optional audience and
+   * revocation, checked by the service: an invalid token is `{ active: false, reason }`,
+   * not an error. Safe to retry.
+   */
+  validateToken(request: ValidateTokenRequest, options?: CallOptions): Promise<TokenValidation>;
+  /**
+   * The tenant's revocations as an async iterator: the backlog (after `after`, or the
+   * last access-token lifetime), a `heartbeat` once caught up, then every new revocation
+   * and a heartbeat in every 5 s of silence. A stream that ends with an error throws
+   * {@link TokenEngineError} (UNAVAILABLE: resume with the last cursor; FAILED_PRECONDITION:
+   * the cursor is gone, resubscribe without one). Breaking out of the loop, or aborting
+   * `signal`, ends the stream.
+   */
+  watchRevocations(request: WatchRevocationsRequest, options?: StreamOptions): AsyncGenerator<RevocationEvent, void, undefined>;
   /** grpc.health.v1 Check on the same channel (`''` = the whole server); no credentials needed. */
   checkHealth(service?: string, options?: CallOptions): Promise<ServingStatus>;
   /** Closes the channel; later calls reject. */
@@ -238,6 +273,44 @@ class GrpcTokenEngineClient implements TokenEngineClient {
 
   async revokeAllForUserAndAudience(request: RevokeUserAndAudienceRequest, options: CallOptions = {}): Promise<void> {
     await this.invoke('RevokeAllForUserAndAudience', toWireRevokeUserAndAudience(request), options);
+  }
+
+  async validateToken(request: ValidateTokenRequest, options: CallOptions = {}): Promise<TokenValidation> {
+    return fromWireValidation(await this.invoke('ValidateToken', toWireValidate(request), options));
+  }
+
+  async *watchRevocations(
+    request: WatchRevocationsRequest,
+    options: StreamOptions = {},
+  ): AsyncGenerator<RevocationEvent, void, undefined> {
+    if (this.closed) throw new Error('token-engine client is closed');
+    const definition = this.definition.WatchRevocations;
+    const correlationId = options.correlationId ?? randomUUID();
+    const metadata = new Metadata();
+    setText(metadata, HEADERS.correlationId, correlationId, 'correlationId');
+    if (this.apiKey !== undefined) metadata.set(HEADERS.apiKey, this.apiKey);
+    const deadlineMs = options.deadlineMs === undefined ? undefined : positive(options.deadlineMs, 0, 'deadlineMs');
+    const call: ClientReadableStream<WireRevocationEvent> = this.stub.makeServerStreamRequest(
+      definition.path,
+      definition.requestSerialize,
+      definition.responseDeserialize,
+      toWireWatch(request),
+      metadata,
+      deadlineMs === undefined ? {} : { deadline: new Date(Date.now() + deadlineMs) },
+    );
+    const signal = options.signal;
+    const cancel = (): void => call.cancel();
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      for await (const message of call as AsyncIterable<WireRevocationEvent>) yield fromWireEvent(message);
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw TokenEngineError.fromServiceError(err as ServiceError, { method: 'WatchRevocations', attempts: 1, correlationId });
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      call.cancel();
+    }
   }
 
   async checkHealth(service = '', options: CallOptions = {}): Promise<ServingStatus> {

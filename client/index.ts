@@ -1,7 +1,9 @@
 /**
- * token-engine client SDK (`token-engine/client`): the six TokenEngine RPCs as typed
- * promise methods over grpc-js, with deadlines, idempotency keys, correlation ids, typed
- * errors and bounded retries where a retry is safe.
+ * token-engine client SDK (`token-engine/client`): the TokenEngine RPCs as typed promise
+ * methods (and WatchRevocations as an async iterator) over grpc-js, with deadlines,
+ * idempotency keys, correlation ids, typed errors and bounded retries where a retry is
+ * safe; and `createVerifier`, a local access-token verifier kept current by the
+ * revocation stream.
  */
 export {
   createClient,
@@ -14,6 +16,7 @@ export {
   type MtlsClientOptions,
   type ResponseHeaders,
   type ServingStatus,
+  type StreamOptions,
   type TlsOptions,
   type TokenEngineClient,
 } from './client.js';
@@ -22,11 +25,27 @@ export { IDEMPOTENT_METHODS, RPC_NAMES, type RpcName, type WireRequest, type Wir
 export { DEFAULT_RETRY_POLICY, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';
 export type {
   Claims,
+  InactiveReason,
   IssueTokenRequest,
   RefreshTokenRequest,
+  RevocationEvent,
+  RevocationScope,
   RevokeAudienceRequest,
   RevokeTokenRequest,
   RevokeUserAndAudienceRequest,
   RevokeUserRequest,
   TokenPair,
+  TokenValidation,
+  ValidateTokenRequest,
+  WatchRevocationsRequest,
 } from './types.js';
+export {
+  createVerifier,
+  DEFAULT_STALENESS_MS,
+  type TokenVerifier,
+  type VerifiedToken,
+  type VerifierOptions,
+  type VerifierStatus,
+  type VerifyReason,
+  type VerifyResult,
+} from './verifier.js';

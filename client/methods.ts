@@ -36,3 +36,8 @@ export function isRpcName(name: string): name is RpcName {
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(
   TOKEN_ENGINE_RPCS.filter((rpc) => rpc.repeatable).map((rpc) => rpc.method),
 );
+
+/** The server-streaming methods (WatchRevocations): `invoke` and `token-engine-cli call` take unary methods only. */
+export const STREAM_METHODS: ReadonlySet<string> = new Set(
+  TOKEN_ENGINE_RPCS.filter((rpc) => rpc.kind === 'server_stream').map((rpc) => rpc.method),
+);

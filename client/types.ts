@@ -10,6 +10,10 @@ import type { RevokeTokenRequest as WireRevokeTokenRequest } from '../src/genera
 import type { RevokeUserAndAudienceRequest as WireRevokeUserAndAudienceRequest } from '../src/generated/token/v1/RevokeUserAndAudienceRequest.js';
 import type { RevokeUserRequest as WireRevokeUserRequest } from '../src/generated/token/v1/RevokeUserRequest.js';
 import type { TokenPair__Output as WireTokenPair } from '../src/generated/token/v1/TokenPair.js';
+import type { RevocationEvent__Output as WireRevocationEvent } from '../src/generated/token/v1/RevocationEvent.js';
+import type { ValidateTokenRequest as WireValidateTokenRequest } from '../src/generated/token/v1/ValidateTokenRequest.js';
+import type { ValidateTokenResponse__Output as WireValidateTokenResponse } from '../src/generated/token/v1/ValidateTokenResponse.js';
+import type { WatchRevocationsRequest as WireWatchRevocationsRequest } from '../src/generated/token/v1/WatchRevocationsRequest.js';
 
 export type {
   WireIssueTokenRequest,
@@ -19,6 +23,10 @@ export type {
   WireRevokeUserAndAudienceRequest,
   WireRevokeUserRequest,
   WireTokenPair,
+  WireRevocationEvent,
+  WireValidateTokenRequest,
+  WireValidateTokenResponse,
+  WireWatchRevocationsRequest,
 };
 
 /** Custom claims: each becomes a top-level string claim of the access token. */
@@ -111,5 +119,117 @@ export function fromWireTokenPair(pair: WireTokenPair): TokenPair {
     refreshToken: pair.refresh_token,
     accessTokenExpiresIn: Number(pair.access_token_expires_in),
     refreshTokenExpiresIn: Number(pair.refresh_token_expires_in),
+  };
+}
+
+/** ValidateToken: is this access token active now, on the service's own terms (signature, times, revocation)? */
+export interface ValidateTokenRequest {
+  readonly tenantId: string;
+  readonly accessToken: string;
+  /** When set, the token must name this audience. */
+  readonly audience?: string;
+}
+
+/**
+ * Why an access token is not active (ValidateToken's `reason`): `malformed`,
+ * `bad_signature`, `unknown_key`, `expired`, `not_yet_valid`, `wrong_issuer`,
+ * `wrong_audience`, `revoked`, `dpop_required`, `dpop_invalid`.
+ */
+export type InactiveReason =
+  | 'malformed'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'revoked'
+  | 'dpop_required'
+  | 'dpop_invalid';
+
+/** What ValidateToken says about a token. An inactive token carries only its reason. */
+export type TokenValidation =
+  | {
+      readonly active: true;
+      readonly sub: string;
+      readonly audiences: readonly string[];
+      /** Seconds since the epoch. */
+      readonly issuedAt: number;
+      /** Seconds since the epoch. */
+      readonly expiresAt: number;
+      readonly jti: string;
+      /** The custom claims. */
+      readonly claims: Claims;
+      /** `cnf.jkt` of a sender-constrained token, else `''`. */
+      readonly dpopJkt: string;
+      /** The API key that minted the token, else `''`. */
+      readonly apiKeyId: string;
+    }
+  | { readonly active: false; readonly reason: InactiveReason };
+
+/** WatchRevocations: the tenant's revocations as they happen, after `after` when resuming. */
+export interface WatchRevocationsRequest {
+  readonly tenantId: string;
+  /** The cursor of the last event seen; empty or absent: the events of the last access-token lifetime. */
+  readonly after?: string;
+}
+
+/** The scope of a revocation event; `heartbeat` is not a revocation (liveness, and "caught up" after the backlog). */
+export type RevocationScope = 'family' | 'user' | 'audience' | 'user_audience' | 'api_key' | 'heartbeat';
+
+/** One revocation (or heartbeat) of a WatchRevocations stream. */
+export interface RevocationEvent {
+  /** Resume after this (a heartbeat carries the cursor of the last event before it, or `''`). */
+  readonly cursor: string;
+  readonly scope: RevocationScope;
+  readonly userId: string;
+  readonly audience: string;
+  /** Scope `family`: the `sid` claim of every access token of the family. */
+  readonly familyId: string;
+  /** Scope `api_key`: the `akid` claim of the tokens the key minted. */
+  readonly apiKeyId: string;
+  /** Scopes `user`, `audience`, `user_audience`: tokens with `rsq` at or below it are revoked. */
+  readonly watermark: number;
+  /** When the revocation was recorded (heartbeat: when it was sent), ms since the epoch. */
+  readonly revokedAtMs: number;
+}
+
+/** The wire ValidateTokenRequest. */
+export function toWireValidate(req: ValidateTokenRequest): WireValidateTokenRequest {
+  return { tenant_id: req.tenantId, access_token: req.accessToken, audience: req.audience ?? '' };
+}
+
+/** The friendly validation: an inactive token keeps only its reason. */
+export function fromWireValidation(res: WireValidateTokenResponse): TokenValidation {
+  if (!res.active) return { active: false, reason: res.reason as InactiveReason };
+  return {
+    active: true,
+    sub: res.sub,
+    audiences: [...res.audiences],
+    issuedAt: Number(res.issued_at),
+    expiresAt: Number(res.expires_at),
+    jti: res.jti,
+    claims: { ...res.claims },
+    dpopJkt: res.dpop_jkt,
+    apiKeyId: res.api_key_id,
+  };
+}
+
+/** The wire WatchRevocationsRequest. */
+export function toWireWatch(req: WatchRevocationsRequest): WireWatchRevocationsRequest {
+  return { tenant_id: req.tenantId, after: req.after ?? '' };
+}
+
+/** The friendly revocation event. */
+export function fromWireEvent(e: WireRevocationEvent): RevocationEvent {
+  return {
+    cursor: e.cursor,
+    scope: e.scope as RevocationScope,
+    userId: e.user_id,
+    audience: e.audience,
+    familyId: e.family_id,
+    apiKeyId: e.api_key_id,
+    watermark: Number(e.watermark),
+    revokedAtMs: Number(e.revoked_at_ms),
   };
 }

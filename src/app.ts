@@ -10,6 +10,8 @@ import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/cal
 import { callerRateLimits } from './access/rate-limits.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
+import { ENVOY_AUTH_PROTO, ExtAuthz } from './ext-authz/check.js';
+import { extAuthzRpcs } from './ext-authz/rpcs.js';
 import { HEALTH_PROTO, HEALTH_RPCS, HealthStatus } from './grpc/health.js';
 import { interceptorChain } from './grpc/interceptors/index.js';
 import { loadTokenEngineProto } from './grpc/proto.js';
@@ -33,6 +35,10 @@ import { buildTenant, Tenancy, tenantDefinitions, tenantSettings } from './tenan
 import { TenantRegistry } from './tenancy/tenants.js';
 import { TOKEN_RPCS } from './tokens/rpcs.js';
 import { TokenService } from './tokens/token-service.js';
+import { VALIDATION_RPCS } from './validation/rpcs.js';
+import { TokenValidator } from './validation/validator.js';
+import { RevocationFeed } from './watch/feed.js';
+import { WATCH_RPCS } from './watch/rpcs.js';
 
 /** Redis is retried this long at start before the process gives up (doc/OPERATIONS.md, "Graceful shutdown"). */
 export const REDIS_STARTUP_DEADLINE_MS = 30_000;
@@ -54,6 +60,10 @@ export interface App {
   readonly metrics: Metrics;
   readonly tenants: TenantRegistry;
   readonly tokens: TokenService;
+  /** ValidateToken's (and ext_authz's) validator. */
+  readonly validator: TokenValidator;
+  /** WatchRevocations: the open streams and their shared readers. */
+  readonly feed: RevocationFeed;
   readonly stores: Stores;
   /** Holds the private signing keys (sealed in the store, or in a PKCS#11 token). */
   readonly signer: Signer;
@@ -68,7 +78,8 @@ export interface App {
   /** Binds gRPC and HTTP; resolves with the bound ports (configured port 0 → a free one). */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /**
-   * Graceful stop (doc/OPERATIONS.md, "Graceful shutdown"): readiness 503 and gRPC health NOT_SERVING first, then no new
+   * Graceful stop (doc/OPERATIONS.md, "Graceful shutdown"): readiness 503 and gRPC health NOT_SERVING first, then
+   * the long-lived streams (health Watch, WatchRevocations) end UNAVAILABLE, then no new
    * calls and the in-flight ones drained (forced after GRPC_DRAIN_MS), then HTTP, the
    * background jobs and the store are closed.
    */
@@ -125,6 +136,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     });
 
     const tokens = new TokenService({ tenants, store: stores.tokens, clock, log, metrics });
+    const validator = new TokenValidator({ tenants, store: stores.tokens, clock, metrics });
+    const feed = new RevocationFeed({ tenants, events: stores.events, clock, log, metrics });
     const health = new HealthStatus([SERVICE_NAME]);
     const server = createGrpcServer({
       steps: interceptorChain({
@@ -140,8 +153,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         idempotencyTtlMs: config.idempotencyTtlMs,
       }),
       // Every method served: one descriptor list per feature, each bound to its service.
-      rpcs: [...bind(tokens, TOKEN_RPCS), ...bind(health, HEALTH_RPCS)],
-      packageDefinition: loadTokenEngineProto([HEALTH_PROTO]).packageDefinition,
+      rpcs: [
+        ...bind(tokens, TOKEN_RPCS),
+        ...bind(validator, VALIDATION_RPCS),
+        ...bind(feed, WATCH_RPCS),
+        ...bind(health, HEALTH_RPCS),
+        ...(config.extAuthz ? bind(new ExtAuthz(validator, metrics), extAuthzRpcs(defaultTenantId)) : []),
+      ],
+      packageDefinition: loadTokenEngineProto([HEALTH_PROTO, ...(config.extAuthz ? [ENVOY_AUTH_PROTO] : [])]).packageDefinition,
       log,
       reflection: config.grpcReflection,
       maxConnectionAgeMs: config.maxConnectionAgeMs,
@@ -205,6 +224,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       metrics,
       tenants,
       tokens,
+      validator,
+      feed,
       stores,
       signer: keySigner,
       keyMaintenance,
@@ -224,7 +245,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       },
       stop: async () => {
         shuttingDown = true;
-        await stopServers(server, health, sidecar, log);
+        await stopServers(server, health, sidecar, log, () => feed.close());
         await Promise.all([keyMaintenance.stop(), reconciler.stop()]);
         await keySigner.close();
         await stores.close();
@@ -336,10 +357,18 @@ async function startServers(
   return { grpcPort, httpPort };
 }
 
-async function stopServers(server: Server, health: HealthStatus, sidecar: FastifyInstance, log: Logger): Promise<void> {
+async function stopServers(
+  server: Server,
+  health: HealthStatus,
+  sidecar: FastifyInstance,
+  log: Logger,
+  closeStreams: () => void,
+): Promise<void> {
   // Watchers learn NOT_SERVING first; their streams then end, so they do not hold the drain.
   health.setServing(false);
   health.close();
+  // Revocation streams end UNAVAILABLE now, so their clients reconnect to another replica.
+  closeStreams();
   log.info({ drain_ms: GRPC_DRAIN_MS }, 'not ready; draining in-flight calls');
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {

@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'shutting_down'
   | 'store_unavailable'
   | 'keys_unavailable'
-  | 'signer_unavailable';
+  | 'signer_unavailable'
+  | 'cursor_unknown'
+  | 'stream_overflow';
 
 /** An error caused by the caller or by a dependency, safe to show to the caller. */
 export class DomainError extends Error {

@@ -102,6 +102,8 @@ export interface Config {
   readonly tenantsPath?: string;
   readonly logLevel: LogLevel;
   readonly grpcReflection: boolean;
+  /** Serve envoy.service.auth.v3.Authorization/Check. */
+  readonly extAuthz: boolean;
   readonly backfillExpiryIndex: boolean;
   readonly workers: number;
   /** Default calls per second per caller; 0 = unlimited. */

@@ -166,6 +166,9 @@ export const VARIABLES = [
     }),
     onInvalid: 'fatal',
     description: 'Calls a caller under the default rate limit may make at once, before the per-second rate applies.' }),
+  variable({ name: 'TOKEN_ENGINE_EXT_AUTHZ', field: 'extAuthz', type: bool, default: false, onInvalid: 'warn',
+    description: 'Serve Envoy\'s external authorization (`envoy.service.auth.v3.Authorization/Check`) on the gRPC port: ' +
+      'access tokens checked like ValidateToken (doc/OPERATIONS.md, "Envoy and Istio").' }),
   variable({ name: 'TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX', field: 'backfillExpiryIndex', type: bool,
     default: false, onInvalid: 'warn',
     description: 'Accepted for compatibility with the Go token-engine; no effect (there is no expiry index to backfill).' }),

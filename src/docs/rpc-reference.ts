@@ -1,3 +1,4 @@
+import { extAuthzRpcs } from '../ext-authz/rpcs.js';
 import { HEALTH_RPCS } from '../grpc/health.js';
 import type { RpcDescriptor } from '../grpc/rpc.js';
 import { TOKEN_ENGINE_RPCS } from '../rpcs.js';
@@ -15,6 +16,7 @@ export function renderRpcReference(): string {
   return [
     '| method | kind | credentials | idempotency key | safe to retry after UNAVAILABLE |',
     '|---|---|---|---|---|',
-    ...[...TOKEN_ENGINE_RPCS, ...HEALTH_RPCS].map((rpc) => `| ${row(rpc)} |`),
+    // Check is served only with TOKEN_ENGINE_EXT_AUTHZ=true; its default tenant does not change the row.
+    ...[...TOKEN_ENGINE_RPCS, ...HEALTH_RPCS, ...extAuthzRpcs('')].map((rpc) => `| ${row(rpc)} |`),
   ].join('\n');
 }

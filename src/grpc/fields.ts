@@ -14,6 +14,10 @@ export const LIMITS = {
   claimsTotalBytes: 16 * 1024,
   refreshTokenBytes: 512,
   idempotencyKeyBytes: 256,
+  accessTokenBytes: 16 * 1024,
+  dpopProofBytes: 8 * 1024,
+  dpopHtmBytes: 16,
+  dpopHtuBytes: 2 * 1024,
 } as const;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -71,6 +75,37 @@ export const refreshToken = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `refresh_token must be at most ${LIMITS.refreshTokenBytes} bytes` });
   }
 });
+
+/** An access token as presented: non-empty, bounded. Everything else about it is the validator's. */
+export const accessToken = z.string().superRefine((value, ctx) => {
+  if (value === '') ctx.addIssue({ code: 'custom', message: 'access_token must not be empty' });
+  else if (bytes(value) > LIMITS.accessTokenBytes) {
+    ctx.addIssue({ code: 'custom', message: `access_token must be at most ${LIMITS.accessTokenBytes} bytes` });
+  }
+});
+
+/** An optional audience: empty means none, else at most 256 bytes and not blank. */
+export const optionalAudience = z.string().superRefine((value, ctx) => {
+  if (value === '') return;
+  if (value.trim() === '') ctx.addIssue({ code: 'custom', message: 'audience must not be blank' });
+  else if (bytes(value) > LIMITS.idBytes)
+    ctx.addIssue({ code: 'custom', message: `audience must be at most ${LIMITS.idBytes} bytes` });
+});
+
+/** A DPoP proof as forwarded (`DpopProof`), or null when the request has none. */
+export const dpopProof = z
+  .strictObject({ proof: z.string(), htm: z.string(), htu: z.string() })
+  .superRefine((value, ctx) => {
+    if (value.proof === '') ctx.addIssue({ code: 'custom', message: 'dpop.proof must not be empty' });
+    else if (bytes(value.proof) > LIMITS.dpopProofBytes) {
+      ctx.addIssue({ code: 'custom', message: `dpop.proof must be at most ${LIMITS.dpopProofBytes} bytes` });
+    } else if (bytes(value.htm) > LIMITS.dpopHtmBytes) {
+      ctx.addIssue({ code: 'custom', message: `dpop.htm must be at most ${LIMITS.dpopHtmBytes} bytes` });
+    } else if (bytes(value.htu) > LIMITS.dpopHtuBytes) {
+      ctx.addIssue({ code: 'custom', message: `dpop.htu must be at most ${LIMITS.dpopHtuBytes} bytes` });
+    }
+  })
+  .nullable();
 
 /** The deprecated request field; checked like the header. */
 export const idempotencyKey = z.string().superRefine((value, ctx) => {

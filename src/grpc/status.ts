@@ -61,6 +61,14 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     status: Status.UNAVAILABLE,
     when: 'the PKCS#11 token holding the signing keys is unreachable or failed (answered within 1 s); nothing was changed, retry',
   },
+  cursor_unknown: {
+    status: Status.FAILED_PRECONDITION,
+    when: 'WatchRevocations `after` names an event no longer retained (or never issued): resubscribe with an empty cursor',
+  },
+  stream_overflow: {
+    status: Status.RESOURCE_EXHAUSTED,
+    when: 'a WatchRevocations client fell too far behind (its queue of live events is full); reconnect with the last cursor',
+  },
 };
 
 /** The status of each domain error code. */

@@ -27,6 +27,11 @@ export interface Metrics {
   readonly redisCommandDuration: Histogram<'command' | 'script' | 'outcome'>;
   readonly reconcilerRuns: Counter<'outcome'>;
   readonly reconcilerFixedKeys: Counter;
+  readonly tokenValidations: Counter<'tenant_id' | 'via' | 'result' | 'reason'>;
+  readonly watchStreams: Gauge<'tenant_id'>;
+  readonly watchStreamsEnded: Counter<'reason'>;
+  readonly revocationEventsDelivered: Counter<'tenant_id'>;
+  readonly revocationEventLag: Histogram;
   readonly rateLimited: Counter<'caller_identity' | 'rpc_method'>;
   readonly rateLimitUnchecked: Counter<'rpc_method'>;
   readonly readiness: Gauge<'check'>;
@@ -50,6 +55,9 @@ export interface ScrapeSources {
   }>;
   now(): number;
 }
+
+/** How a WatchRevocations stream ended (`token_engine_revocation_watch_streams_ended_total`). */
+export const WATCH_END_REASONS = ['client', 'shutting_down', 'overflow', 'store_unavailable', 'cursor_unknown', 'error'] as const;
 
 /** Outcomes of one reconciler run over one tenant (`token_engine_reconciler_runs_total`). */
 export const RECONCILER_OUTCOMES = ['success', 'skipped', 'error'] as const;
@@ -234,6 +242,36 @@ export function createMetrics(): Metrics {
       name: 'token_engine_rate_limit_unchecked_total',
       help: 'Calls of a rate-limited caller let through unchecked because the rate-limit store (Redis) was unreachable',
       labelNames: ['rpc_method'],
+      registers,
+    }),
+    tokenValidations: new Counter({
+      name: 'token_engine_token_validations_total',
+      help: 'Access tokens validated (ValidateToken, ext_authz Check), by tenant, entry point, result and inactive reason',
+      labelNames: ['tenant_id', 'via', 'result', 'reason'],
+      registers,
+    }),
+    watchStreams: new Gauge({
+      name: 'token_engine_revocation_watch_streams',
+      help: 'WatchRevocations streams open now, by tenant',
+      labelNames: ['tenant_id'],
+      registers,
+    }),
+    watchStreamsEnded: new Counter({
+      name: 'token_engine_revocation_watch_streams_ended_total',
+      help: 'WatchRevocations streams ended, by why: client, shutting_down, overflow, store_unavailable, cursor_unknown, error',
+      labelNames: ['reason'],
+      registers,
+    }),
+    revocationEventsDelivered: new Counter({
+      name: 'token_engine_revocation_events_delivered_total',
+      help: 'Revocation events sent to WatchRevocations streams (one per event per stream; heartbeats apart), by tenant',
+      labelNames: ['tenant_id'],
+      registers,
+    }),
+    revocationEventLag: new Histogram({
+      name: 'token_engine_revocation_event_lag_seconds',
+      help: 'Time from a revocation to its event being sent on a WatchRevocations stream (live events, not backlog)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
   };

@@ -6,11 +6,13 @@
  * - a refresh token is stored only as the SHA-256 digest of its value;
  * - every token belongs to a family (the chain of rotations that started with one
  *   IssueToken); revoking or detecting reuse revokes the family with one marker;
- * - every token gets a per-tenant issue sequence number; a bulk revocation stores a
- *   watermark (the sequence at the time of the call) for the user, the audience or the
- *   pair, and a token is revoked when its number is at or below a watermark that
- *   applies to it. Revocation therefore never scans and costs the same for 1 or 10^6
- *   matching tokens.
+ * - every token gets a per-tenant issue sequence number (an access token carries it as
+ *   `rsq`, its family as `sid`); a bulk revocation stores a watermark (the sequence at the
+ *   time of the call) for the user, the audience or the pair, and a token is revoked when
+ *   its number is at or below a watermark that applies to it. Revocation therefore never
+ *   scans and costs the same for 1 or 10^6 matching tokens;
+ * - every revocation also records an event (RevocationEventLog) in the same atomic step,
+ *   for WatchRevocations (doc/adr/0006-revocation-reach.md).
  */
 
 /** What the revocation scopes of the audit trail are called (upstream names). */
@@ -74,6 +76,22 @@ export interface ActiveRefreshToken {
 }
 
 /**
+ * A presented token that may be rotated, with what its successor's access token needs:
+ * the family (the `sid` claim) and a sequence number reserved for it (the `rsq` claim),
+ * taken from the tenant's issue sequence by the same store step that checked the token.
+ */
+export type RotationOutcome =
+  | {
+      readonly kind: 'active';
+      readonly token: ActiveRefreshToken;
+      readonly familyId: string;
+      readonly sequence: number;
+    }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'revoked' }
+  | { readonly kind: 'reused' };
+
+/**
  * The outcome of presenting a refresh token.
  * `reused`: the token had already been rotated; its family is now revoked.
  */
@@ -97,26 +115,101 @@ export interface TenantStorePolicy {
    * token of the tenant can have.
    */
   readonly revocationRetentionMs: number;
+  /**
+   * How long revocation events are kept (WatchRevocations): at least the longest
+   * access-token lifetime of the tenant plus the validation leeway
+   * ({@link eventRetentionFor}). Absent: {@link DEFAULT_EVENT_RETENTION_MS}.
+   */
+  readonly eventRetentionMs?: number | undefined;
+}
+
+/** The clock leeway ValidateToken and the local verifier allow on `exp` and `nbf`. */
+export const VALIDATION_LEEWAY_MS = 60_000;
+
+/**
+ * How long the events of a tenant whose longest access token lives `accessTokenTtlMs`
+ * are kept: that lifetime plus the validation leeway, so an event is kept as long as a
+ * token it revokes can still be accepted anywhere. The leeway is capped at the lifetime
+ * itself, so that very short test lifetimes (seconds) keep their events seconds, not a
+ * minute (doc/adr/0006-revocation-reach.md).
+ */
+export function eventRetentionFor(accessTokenTtlMs: number): number {
+  return accessTokenTtlMs + Math.min(VALIDATION_LEEWAY_MS, accessTokenTtlMs);
+}
+
+/** Event retention of a policy that names none: the default 15-minute access token's. */
+export const DEFAULT_EVENT_RETENTION_MS = eventRetentionFor(15 * 60_000);
+
+/** The event retention of a policy. */
+export function eventRetentionOf(policy: TenantStorePolicy): number {
+  return policy.eventRetentionMs ?? DEFAULT_EVENT_RETENTION_MS;
+}
+
+/** What an access token says about where it stands in its tenant's revocations. */
+export interface RevocationQuery {
+  /** The `sid` claim: the token's family. */
+  readonly familyId: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+}
+
+/**
+ * The revocation state that applies to one access token, read in one store round trip:
+ * whether its family is revoked, and the highest watermark among the user's, each
+ * audience's and each user+audience one (0 when there is none). The token is revoked
+ * when its family is, or when its `rsq` is at or below the watermark.
+ */
+export interface RevocationState {
+  readonly familyRevoked: boolean;
+  readonly watermark: number;
 }
 
 /** Refresh tokens, their families and revocations of one store. */
 export interface TokenStore {
-  /** Stores the first token of a new family. */
-  issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void>;
+  /**
+   * Stores the first token of a new family and answers the issue sequence number it
+   * took from the tenant's sequence (the access token's `rsq`).
+   */
+  issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<number>;
+  /**
+   * Deletes a token record that nobody holds (IssueToken could not sign after storing
+   * it). Deleting an unknown record is not an error.
+   */
+  discard(policy: TenantStorePolicy, digest: string): Promise<void>;
   /**
    * Looks a presented token up for refresh. A token that was already rotated revokes
-   * its family (reuse detection) and answers `reused`.
+   * its family (reuse detection, with its revocation event) and answers `reused`.
    */
   present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome>;
   /**
+   * `present`, and for a token that may be rotated also its family and a sequence number
+   * reserved from the tenant's sequence in the same step: RefreshToken signs the new
+   * access token with it and passes it to `rotate`. Numbers reserved by refreshes that
+   * then fail are simply never used.
+   */
+  presentForRotation(policy: TenantStorePolicy, digest: string, now: number): Promise<RotationOutcome>;
+  /**
    * Atomically consumes the presented token and stores its successor in the same
    * family with the same subject and audiences. Re-checks everything `present`
-   * checked: of concurrent rotations of one token exactly one answers `rotated`.
+   * checked: of concurrent rotations of one token exactly one answers `rotated`. The
+   * successor takes `sequence` (reserved by `presentForRotation`), or a new number.
    */
-  rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome>;
-  /** Revokes the token's family. Unknown or already revoked tokens are not an error. */
+  rotate(
+    policy: TenantStorePolicy,
+    presentedDigest: string,
+    next: NewRefreshToken,
+    now: number,
+    sequence?: number,
+  ): Promise<RotateOutcome>;
+  /**
+   * Revokes the token's family. Unknown or already revoked tokens are not an error. A
+   * family revoked by this call gets a `family` revocation event.
+   */
   revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void>;
-  /** Revokes every token of the user issued up to now. */
+  /**
+   * Revokes every token of the user issued up to now. Every bulk revocation writes its
+   * event (scope, ids, watermark) in the same atomic step as its watermark and audit record.
+   */
   revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void>;
   /** Revokes every token issued up to now that names the audience. */
   revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void>;
@@ -137,6 +230,68 @@ export interface TokenStore {
    * the newest AUDIT_RECORDS_PER_TENANT (audit-limit.ts); older ones are gone.
    */
   recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]>;
+  /**
+   * The revocation state that applies to an access token (ValidateToken, ext_authz):
+   * one store round trip, whatever the number of revocations.
+   */
+  revocationState(policy: TenantStorePolicy, query: RevocationQuery): Promise<RevocationState>;
+}
+
+/** The scopes of revocation events (RevocationEvent.scope on the wire, heartbeats apart). */
+export type RevocationEventScope = 'family' | 'user' | 'audience' | 'user_audience' | 'api_key';
+
+/**
+ * One revocation as the event log keeps it. `cursor` orders the events of a tenant
+ * (`<ms>-<n>`, a Redis stream id); fields that do not apply to the scope are empty (0).
+ */
+export interface RevocationEventRecord {
+  readonly cursor: string;
+  readonly scope: RevocationEventScope;
+  readonly userId: string;
+  readonly audience: string;
+  readonly familyId: string;
+  readonly apiKeyId: string;
+  /** Scopes user, audience, user_audience: tokens with `rsq` at or below it are revoked. */
+  readonly watermark: number;
+  /** When the revocation was recorded (the service's clock, ms since the epoch). */
+  readonly revokedAtMs: number;
+}
+
+/** Where a read of the event log starts. */
+export type EventPosition =
+  /** Strictly after this cursor, which must still be retained. */
+  | { readonly after: string }
+  /** Every retained event recorded at or after this time (ms since the epoch). */
+  | { readonly since: number };
+
+/** A page of the event log, or the news that the cursor asked for is not retained (or never was). */
+export type EventPage =
+  | { readonly kind: 'events'; readonly events: readonly RevocationEventRecord[] }
+  | { readonly kind: 'cursor_unknown' };
+
+/** Waits for new events of one tenant. Blocking reads never share the request path's connection. */
+export interface EventTail {
+  /**
+   * Events strictly after `after` (`''`: every retained event), waiting up to `blockMs`
+   * for the first one; `[]` when none came in that time.
+   */
+  next(after: string, blockMs: number): Promise<RevocationEventRecord[]>;
+  /** Ends a pending `next` (it resolves `[]` or rejects) and frees what the tail holds. */
+  close(): void;
+}
+
+/**
+ * Revocation events of every tenant, in order, kept one event retention
+ * ({@link TenantStorePolicy.eventRetentionMs}). Written only by the revocations of the
+ * token store, in the same atomic step as the revocation itself; read by WatchRevocations.
+ */
+export interface RevocationEventLog {
+  /** Up to `limit` events from `from`, oldest first. */
+  read(policy: TenantStorePolicy, from: EventPosition, limit: number): Promise<EventPage>;
+  /** The newest cursor, or `''` when the tenant has no retained event. */
+  newest(policy: TenantStorePolicy): Promise<string>;
+  /** A tail for one reader (its own connection on Redis). */
+  tail(policy: TenantStorePolicy): EventTail;
 }
 
 /** A signing key as kept in the store: the private key is an opaque sealed blob. */
@@ -240,6 +395,7 @@ export interface RateLimitStore {
 /** Everything the application needs from one storage backend. */
 export interface Stores {
   readonly tokens: TokenStore;
+  readonly events: RevocationEventLog;
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;
   readonly locks: LockStore;

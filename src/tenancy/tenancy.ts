@@ -5,7 +5,7 @@ import { KeyRing } from '../keys/key-ring.js';
 import { SealedKeySigner } from '../keys/sealed-signer.js';
 import type { Signer } from '../keys/signer.js';
 import type { Logger } from '../observability/logger.js';
-import type { LockStore, SigningKeyStore } from '../store/ports.js';
+import { eventRetentionFor, type LockStore, type SigningKeyStore } from '../store/ports.js';
 import { loadTenantsFile, type TenantDefinition } from './tenants-file.js';
 import type { Tenant, TenantRegistry } from './tenants.js';
 
@@ -81,7 +81,11 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
     refreshTokenTtlMs,
     alg,
     keys,
-    storePolicy: { tenantId: definition.id, revocationRetentionMs: refreshTokenTtlMs },
+    storePolicy: {
+      tenantId: definition.id,
+      revocationRetentionMs: refreshTokenTtlMs,
+      eventRetentionMs: eventRetentionFor(accessTokenTtlMs),
+    },
   };
 }
 

@@ -7,14 +7,18 @@ export interface AccessTokenContent {
   readonly subject: string;
   readonly audiences: readonly string[];
   readonly claims: Readonly<Record<string, string>>;
+  /** `sid`: the token family id. */
+  readonly sessionId: string;
+  /** `rsq`: the issue sequence number taken while the issuing call was in progress. */
+  readonly sequence: number;
 }
 
 /**
  * Signs an access token: header {alg, kid, typ: "JWT"}; claims iss, sub, aud (always an
- * array), iat, nbf = iat, exp, jti (UUID v4) and each custom claim as a top-level string.
- * Custom claims never override registered ones (validation also rejects reserved names).
- * The compact JWS (RFC 7515 §7.1) is assembled here and only its signing input goes to
- * the key, which may live in another process or an HSM.
+ * array), iat, nbf = iat, exp, jti (UUID v4), sid, rsq and each custom claim as a
+ * top-level string. Custom claims never override registered ones (validation also
+ * rejects reserved names). The compact JWS (RFC 7515 §7.1) is assembled here and only its
+ * signing input goes to the key, which may live in another process or an HSM.
  */
 export async function signAccessToken(
   key: SigningKey,
@@ -33,6 +37,8 @@ export async function signAccessToken(
     nbf: iat,
     exp,
     jti: randomUUID(),
+    sid: content.sessionId,
+    rsq: content.sequence,
   });
   return { token, expiresAtMs: exp * 1000 };
 }

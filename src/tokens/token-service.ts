@@ -53,48 +53,79 @@ const notFound = (): DomainError => new DomainError('refresh_token_not_found', '
 export class TokenService {
   constructor(private readonly deps: TokenServiceDeps) {}
 
+  /**
+   * Issues a pair. The store step comes first and hands out the access token's `rsq` (the
+   * tenant's issue sequence, taken while this call is in progress), so that a revocation
+   * that starts after this call returns always has a watermark at or above it and one
+   * that returns before this call starts always below it (doc/adr/0006-revocation-reach.md).
+   * The signing key is taken before anything is written, so a tenant without one refuses
+   * with nothing stored; a signature that still fails deletes the record nobody holds.
+   */
   async issue(cmd: IssueCommand): Promise<IssuedPair> {
     const tenant = this.tenant(cmd.tenantId);
+    const key = tenant.keys.current();
     const now = this.deps.clock.now();
     const audiences = cmd.audiences.length > 0 ? [...cmd.audiences] : [tenant.defaultAudience];
-    const access = await signAccessToken(
-      tenant.keys.current(),
-      { issuer: tenant.issuer, subject: cmd.subject, audiences, claims: cmd.claims },
-      now,
-      tenant.accessTokenTtlMs,
-    );
     const refresh = mintRefreshToken();
+    const familyId = newFamilyId();
     const expiresAt = now + tenant.refreshTokenTtlMs;
-    await this.deps.store.issue(tenant.storePolicy, {
+    const sequence = await this.deps.store.issue(tenant.storePolicy, {
       digest: refresh.digest,
-      familyId: newFamilyId(),
+      familyId,
       subject: cmd.subject,
       audiences,
       claims: cmd.claims,
       issuedAt: now,
       expiresAt,
     });
+    let access: { token: string; expiresAtMs: number };
+    try {
+      access = await signAccessToken(
+        key,
+        { issuer: tenant.issuer, subject: cmd.subject, audiences, claims: cmd.claims, sessionId: familyId, sequence },
+        now,
+        tenant.accessTokenTtlMs,
+      );
+    } catch (err) {
+      await this.deps.store.discard(tenant.storePolicy, refresh.digest).catch((cause: unknown) => {
+        this.deps.log.warn(
+          { tenant_id: tenant.id, err: (cause as Error).message },
+          'could not delete the refresh record of a failed issue; it expires unused',
+        );
+      });
+      throw err;
+    }
     this.deps.metrics?.tokensIssued.inc({ tenant_id: tenant.id });
     return pair(access, refresh.value, expiresAt, now);
   }
 
   /**
-   * Rotates a refresh token. The access token is signed before anything is written, and
-   * the rotation itself is one atomic store step: a failure anywhere leaves the presented
-   * token valid and nothing half-written.
+   * Rotates a refresh token. The presented token is checked and a sequence number is
+   * reserved for the new access token (`rsq`) in one store step; the access token is
+   * signed before anything else is written, and the rotation itself is one atomic store
+   * step that re-checks everything: a failure anywhere leaves the presented token valid
+   * and nothing half-written.
    */
   async refresh(cmd: RefreshCommand): Promise<IssuedPair> {
     const tenant = this.tenant(cmd.tenantId);
     if (!hasRefreshTokenShape(cmd.refreshToken)) throw notFound();
     const digest = refreshTokenDigest(cmd.refreshToken);
     const now = this.deps.clock.now();
-    const presented = await this.deps.store.present(tenant.storePolicy, digest, now);
+    const presented = await this.deps.store.presentForRotation(tenant.storePolicy, digest, now);
     if (presented.kind !== 'active') throw this.refusal(tenant, presented.kind);
 
     const claims = Object.keys(cmd.claims).length > 0 ? cmd.claims : presented.token.claims;
+    const { familyId, sequence } = presented;
     const access = await signAccessToken(
       tenant.keys.current(),
-      { issuer: tenant.issuer, subject: presented.token.subject, audiences: presented.token.audiences, claims },
+      {
+        issuer: tenant.issuer,
+        subject: presented.token.subject,
+        audiences: presented.token.audiences,
+        claims,
+        sessionId: familyId,
+        sequence,
+      },
       now,
       tenant.accessTokenTtlMs,
     );
@@ -105,6 +136,7 @@ export class TokenService {
       digest,
       { ...presented.token, claims, digest: next.digest, issuedAt: now, expiresAt },
       now,
+      sequence,
     );
     if (rotated.kind !== 'rotated') throw this.refusal(tenant, rotated.kind);
     this.deps.metrics?.tokensRefreshed.inc({ tenant_id: tenant.id });

@@ -123,6 +123,60 @@ describe('token-engine-cli against a started service (API key)', () => {
     expect((await cli(['refresh', `--token=${kept.refreshToken}`, '--tenant', t.tenantId])).code).toBe(0);
   });
 
+  it('validate prints whether an access token is active, and why not', async () => {
+    const pair = await issue('vera', '--aud', 'orders', '--claim', 'role=reader');
+    const active = await cli(['validate', '--token', pair.accessToken, '--tenant', t.tenantId]);
+    expect(active.code).toBe(0);
+    expect(active.stdout).toMatch(
+      /^active: true\nsub: vera\naudiences: orders\nissued_at: .+\nexpires_at: .+\njti: .+\nclaim role: reader\n$/,
+    );
+    const json = await cli(['validate', '--token', pair.accessToken, '--tenant', t.tenantId, '--aud', 'billing', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ active: false, reason: 'wrong_audience' });
+    await cli(['revoke', 'user', '--user', 'vera', '--tenant', t.tenantId]);
+    const revoked = await cli(['validate', '--token', pair.accessToken, '--tenant', t.tenantId]);
+    expect(revoked).toMatchObject({ code: 0, stdout: 'active: false\nreason: revoked\n' });
+    const empty = await cli(['validate', '--token=', '--tenant', t.tenantId]);
+    expect(empty.code).toBe(2);
+  });
+
+  it('watch prints revocations after a cursor, one per line, and stops after --limit', async () => {
+    const { createClient } = await import('../../client/index.js');
+    const client = createClient({ address: t.grpcAddress, apiKey: API_KEY });
+    let cursor = '';
+    try {
+      for await (const event of client.watchRevocations({ tenantId: t.tenantId })) {
+        if (event.scope === 'heartbeat') {
+          cursor = event.cursor;
+          break;
+        }
+      }
+    } finally {
+      client.close();
+    }
+    await cli(['revoke', 'user', '--user', 'watched-1', '--tenant', t.tenantId]);
+    await cli(['revoke', 'audience', '--aud', 'watched-aud', '--tenant', t.tenantId]);
+    const after = cursor ? ['--after', cursor] : [];
+    const json = await cli(['watch', '--tenant', t.tenantId, ...after, '--limit', '2', '--json']);
+    expect(json.code).toBe(0);
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { scope: string; userId: string; audience: string; cursor: string });
+    expect(events.map((e) => [e.scope, e.userId, e.audience])).toEqual([
+      ['user', 'watched-1', ''],
+      ['audience', '', 'watched-aud'],
+    ]);
+    const text = await cli(['watch', '--tenant', t.tenantId, '--after', events[0]?.cursor ?? '', '--limit', '1']);
+    expect(text.stdout).toMatch(/^\d+-\d+ audience audience="watched-aud" watermark=\d+ at=\S+\n$/);
+    const bad = await cli(['watch', '--tenant', t.tenantId, '--after', 'yesterday']);
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: 'INVALID_ARGUMENT: after must be empty or the cursor of an event (<ms>-<n>)\n',
+    });
+    expect((await cli(['watch', '--tenant', t.tenantId, '--limit', 'many'])).code).toBe(2);
+    expect((await cli(['call', 'WatchRevocations', '--data', '{}'])).code).toBe(2);
+  });
+
   it('jwks prints the default tenant set, or a named tenant, and fails for an unknown one', async () => {
     const pretty = await cli(['jwks'], {});
     expect(pretty.code).toBe(0);
@@ -344,6 +398,8 @@ describe('token-engine-cli against a started service (API key)', () => {
       'revoke user',
       'revoke audience',
       'revoke user-audience',
+      'validate',
+      'watch',
       'jwks',
       'health',
     ]) {

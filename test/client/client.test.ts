@@ -131,6 +131,53 @@ describe('the client against a started service with API keys', () => {
     });
   });
 
+  it('validateToken answers active with the camelCase content, or inactive with only the reason', async () => {
+    const pair = await client.issueToken({ tenantId, sub: 'gail', audiences: ['shop'], claims: { role: 'buyer' } });
+    const payload = decodeJwt(pair.accessToken);
+    expect(await client.validateToken({ tenantId, accessToken: pair.accessToken })).toEqual({
+      active: true,
+      sub: 'gail',
+      audiences: ['shop'],
+      issuedAt: payload.iat,
+      expiresAt: payload.exp,
+      jti: payload.jti,
+      claims: { role: 'buyer' },
+      dpopJkt: '',
+      apiKeyId: '',
+    });
+    expect(await client.validateToken({ tenantId, accessToken: pair.accessToken, audience: 'blog' })).toEqual({
+      active: false,
+      reason: 'wrong_audience',
+    });
+    expect((await failure(client.validateToken({ tenantId, accessToken: '' }))).code).toBe(Status.INVALID_ARGUMENT);
+  });
+
+  it('watchRevocations iterates the backlog, a heartbeat, then live events; breaking out ends the stream', async () => {
+    const stream = uniquePrefix('stream');
+    const app = await startTestApp({ TOKEN_ENGINE_LOG_LEVEL: 'warn' }, stream);
+    const local = createClient({ address: app.grpcAddress, apiKey: TEST_API_KEY });
+    try {
+      await local.revokeAllUserTokens({ tenantId: stream, userId: 'before' });
+      const seen: string[] = [];
+      for await (const event of local.watchRevocations({ tenantId: stream })) {
+        seen.push(`${event.scope}:${event.userId}`);
+        if (event.scope === 'heartbeat') await local.revokeAllUserTokens({ tenantId: stream, userId: 'after' });
+        if (event.userId === 'after') {
+          expect(event).toMatchObject({ scope: 'user', watermark: 0, cursor: expect.stringMatching(/^\d+-\d+$/) });
+          break;
+        }
+      }
+      expect(seen).toEqual(['user:before', 'heartbeat:', 'user:after']);
+      await expect.poll(() => app.app.feed.streams).toBe(0);
+      const unknown = local.watchRevocations({ tenantId: stream, after: '1-0' });
+      const err = await failure(unknown.next());
+      expect(err).toMatchObject({ code: Status.FAILED_PRECONDITION, method: 'WatchRevocations' });
+    } finally {
+      local.close();
+      await app.stop();
+    }
+  });
+
   describe('typed errors', () => {
     it('INVALID_ARGUMENT names the field', async () => {
       const err = await failure(client.issueToken({ tenantId, sub: '' }));

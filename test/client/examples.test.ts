@@ -5,6 +5,7 @@ import { main as idempotentRetries } from '../../examples/idempotent-retries.js'
 import { main as mtlsClient } from '../../examples/mtls-client.js';
 import { main as multiTenant } from '../../examples/multi-tenant.js';
 import { main as plainClient } from '../../examples/plain-client.js';
+import { main as protectedServer } from '../../examples/protected-server.js';
 import { startMtlsTestApp, startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
 import type { TestPki } from '../support/certs.js';
 import { uniquePrefix } from '../support/redis.js';
@@ -67,11 +68,20 @@ describe('the examples against a started service (API key)', () => {
     expect(single.crossTenantRefresh?.code).toBe('NOT_FOUND');
   });
 
+  it('protected-server: a revocation reaches the resource server’s own verifier within a second', async () => {
+    expect(await protectedServer(options())).toEqual({
+      before: { status: 200, body: { sub: 'ivy', orders: [] } },
+      after: { status: 401, body: { error: 'revoked' } },
+      anonymous: 401,
+      refusedWithinOneSecond: true,
+    });
+  });
+
   it('every built example runs with node and prints its result', async () => {
     const args = ['--address', t.grpcAddress, '--http', t.httpBase, '--tenant', t.tenantId];
     const env = { TOKEN_ENGINE_CLI_API_KEY: TEST_API_KEY };
     const runs = await Promise.all(
-      ['plain-client', 'custom-claims', 'idempotent-retries', 'multi-tenant'].map(async (name) => ({
+      ['plain-client', 'custom-claims', 'idempotent-retries', 'multi-tenant', 'protected-server'].map(async (name) => ({
         name,
         run: await runNode(join(EXAMPLES_DIST, `${name}.js`), args, env),
       })),

@@ -45,6 +45,7 @@ const METHODS: readonly RpcName[] = [
   'RevokeAllForAudience',
   'RevokeAllUserTokens',
   'RevokeAllForUserAndAudience',
+  'ValidateToken',
 ];
 const PATHS = [
   ...METHODS.map((m) => `/token.v1.TokenEngine/${m}`),
@@ -308,6 +309,9 @@ async function clientCase(g: Gen): Promise<Outcome> {
     user_id: g.chance(0.5) ? g.printable(1 + g.int(30)) : g.text(),
     audience: g.chance(0.5) ? g.printable(1 + g.int(30)) : g.text(),
     refresh_token: g.chance(0.5) ? g.bytes(32).toString('base64url') : g.text(),
+    access_token: g.chance(0.5)
+      ? [g.bytes(20), g.bytes(g.int(200)), g.bytes(g.int(80))].map((b) => b.toString('base64url')).join('.')
+      : g.text(),
     ...(g.chance(0.7) ? { claims } : {}),
     ...(g.chance(0.7) ? { audiences } : {}),
     ...(g.chance(0.1) ? { idempotency_key: g.chance(0.5) ? g.printable(g.int(300)) : g.text() } : {}),

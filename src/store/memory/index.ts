@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../ports.js';
+import { MemoryRevocationEventLog } from './event-log.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
 import { MemoryLockStore } from './lock-store.js';
 import { MemoryMaintenanceStore } from './maintenance-store.js';
@@ -9,12 +10,14 @@ import { MemoryTokenStore } from './token-store.js';
 
 /** The embedded single-process stores (`TOKEN_ENGINE_STORE=memory`). */
 export function createMemoryStores(clock: Clock): Stores {
-  const tokens = new MemoryTokenStore(clock);
+  const events = new MemoryRevocationEventLog(clock);
+  const tokens = new MemoryTokenStore(clock, events);
   const idempotency = new MemoryIdempotencyStore(clock);
   const locks = new MemoryLockStore(clock);
   const rateLimits = new MemoryRateLimitStore(clock);
   return {
     tokens,
+    events,
     signingKeys: new MemorySigningKeyStore(),
     idempotency,
     locks,

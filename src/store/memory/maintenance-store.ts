@@ -6,9 +6,9 @@ import type { MemoryTokenStore } from './token-store.js';
 
 /**
  * The reconciler's side of the embedded store. Entries cannot lack an expiry here, so a
- * pass sweeps what has expired: the tenant's tokens, markers and watermarks, and the
- * process-wide idempotency records, lapsed leases and full rate-limit budgets. The audit list
- * is bounded on append.
+ * pass sweeps what has expired: the tenant's tokens, markers and watermarks, its
+ * revocation events past their retention, and the process-wide idempotency records, lapsed
+ * leases and full rate-limit budgets. The audit list is bounded on append.
  */
 export class MemoryMaintenanceStore implements MaintenanceStore {
   constructor(
@@ -20,6 +20,7 @@ export class MemoryMaintenanceStore implements MaintenanceStore {
 
   async reconcile(policy: TenantStorePolicy): Promise<ReconcileReport> {
     const { examined, removed } = this.tokens.sweepTenant(policy.tenantId);
+    this.tokens.events.prune(policy);
     const shared = this.idempotency.sweep() + this.locks.sweep() + this.rateLimits.sweep();
     return { examined, fixed: removed + shared, unknown: 0, auditTrimmed: 0, complete: true };
   }

@@ -7,12 +7,17 @@ import type {
   NewTokenFamily,
   PresentOutcome,
   RevocationAudit,
+  RevocationEventScope,
+  RevocationQuery,
+  RevocationState,
   RotateOutcome,
   StoredTokenState,
+  RotationOutcome,
   TenantStorePolicy,
   TokenStore,
 } from '../ports.js';
 import { BoundedLog } from './bounded-log.js';
+import { MemoryRevocationEventLog } from './event-log.js';
 import { ExpiringMap } from './expiring-map.js';
 
 interface TokenEntry {
@@ -48,16 +53,25 @@ class TenantData {
 /**
  * The embedded single-process store: the same semantics as the Redis scripts, with
  * JavaScript's run-to-completion standing in for script atomicity. Every entry expires
- * through {@link ExpiringMap}; the audit trail is bounded on append.
+ * through {@link ExpiringMap}; the audit trail is bounded on append; revocation events go
+ * to the event log in the same synchronous step as the revocation.
  */
 export class MemoryTokenStore implements TokenStore {
   private readonly tenants = new Map<string, TenantData>();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    /** Where revocations write their events (the stores' event log). */
+    readonly events: MemoryRevocationEventLog = new MemoryRevocationEventLog(clock),
+  ) {}
 
-  async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void> {
+  async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<number> {
     const t = this.tenant(policy.tenantId);
-    this.store(t, token, token.familyId);
+    return this.store(t, token, token.familyId);
+  }
+
+  async discard(policy: TenantStorePolicy, digest: string): Promise<void> {
+    this.tenant(policy.tenantId).tokens.delete(digest);
   }
 
   async present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome> {
@@ -68,12 +82,29 @@ export class MemoryTokenStore implements TokenStore {
     return { kind: 'active', token: { subject, audiences, claims } };
   }
 
-  async rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome> {
+  async presentForRotation(policy: TenantStorePolicy, digest: string, now: number): Promise<RotationOutcome> {
+    const t = this.tenant(policy.tenantId);
+    const entry = this.check(t, policy, digest, now);
+    if (entry.kind !== 'active') return entry;
+    const { subject, audiences, claims, familyId } = entry.token;
+    t.sequence += 1;
+    return { kind: 'active', token: { subject, audiences, claims }, familyId, sequence: t.sequence };
+  }
+
+  async rotate(
+    policy: TenantStorePolicy,
+    presentedDigest: string,
+    next: NewRefreshToken,
+    now: number,
+    sequence?: number,
+  ): Promise<RotateOutcome> {
     const t = this.tenant(policy.tenantId);
     const entry = this.check(t, policy, presentedDigest, now);
     if (entry.kind !== 'active') return entry;
     entry.token.state = 'consumed';
-    this.store(t, { ...next, subject: entry.token.subject, audiences: entry.token.audiences }, entry.token.familyId);
+    this.store(t, { ...next, subject: entry.token.subject, audiences: entry.token.audiences }, entry.token.familyId, {
+      sequence,
+    });
     return { kind: 'rotated' };
   }
 
@@ -82,21 +113,21 @@ export class MemoryTokenStore implements TokenStore {
     const entry = t.tokens.get(digest);
     if (entry) {
       entry.state = 'revoked';
-      this.revokeFamily(t, policy, entry.familyId);
+      this.revokeFamily(t, policy, entry.familyId, audit.occurredAt);
     }
     t.audit.push({ ...audit });
   }
 
   async revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
-    this.setWatermark(policy, ['u', userId], audit);
+    this.setWatermark(policy, ['u', userId], audit, 'user', userId, '');
   }
 
   async revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void> {
-    this.setWatermark(policy, ['a', audience], audit);
+    this.setWatermark(policy, ['a', audience], audit, 'audience', '', audience);
   }
 
   async revokeUserAudience(policy: TenantStorePolicy, userId: string, audience: string, audit: RevocationAudit): Promise<void> {
-    this.setWatermark(policy, ['ua', userId, audience], audit);
+    this.setWatermark(policy, ['ua', userId, audience], audit, 'user_audience', userId, audience);
   }
 
   async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {
@@ -104,12 +135,13 @@ export class MemoryTokenStore implements TokenStore {
     return tokens.map((token): ImportOutcome => {
       const entry = t.tokens.get(token.digest);
       if (!entry) {
-        this.store(t, token, token.familyId, token.revoked ? 'revoked' : 'active');
+        this.store(t, token, token.familyId, { state: token.revoked ? 'revoked' : 'active' });
         return token.revoked ? 'imported_revoked' : 'imported';
       }
       if (token.revoked && entry.state !== 'revoked' && !t.revokedFamilies.get(entry.familyId)) {
         entry.state = 'revoked';
-        this.revokeFamily(t, policy, entry.familyId);
+        // As the Redis import script: the marker only (a migrated family has no access tokens of ours).
+        t.revokedFamilies.set(entry.familyId, true, policy.revocationRetentionMs);
         return 'revoked';
       }
       return 'already';
@@ -128,6 +160,16 @@ export class MemoryTokenStore implements TokenStore {
 
   async recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]> {
     return this.tenant(tenantId).audit.last(count);
+  }
+
+  async revocationState(policy: TenantStorePolicy, query: RevocationQuery): Promise<RevocationState> {
+    const t = this.tenant(policy.tenantId);
+    const now = this.clock.now();
+    let watermark = 0;
+    for (const ids of applicableWatermarks(query.subject, query.audiences)) {
+      watermark = Math.max(watermark, t.watermarks.get(JSON.stringify(ids), now) ?? 0);
+    }
+    return { familyRevoked: t.revokedFamilies.get(query.familyId, now) !== undefined, watermark };
   }
 
   /**
@@ -167,7 +209,7 @@ export class MemoryTokenStore implements TokenStore {
     const entry = t.tokens.get(digest, now);
     if (!entry) return { kind: 'not_found' };
     if (entry.state === 'consumed') {
-      this.revokeFamily(t, policy, entry.familyId);
+      this.revokeFamily(t, policy, entry.familyId, now);
       return { kind: 'reused' };
     }
     if (entry.state === 'revoked' || this.isRevoked(t, entry, now)) return { kind: 'revoked' };
@@ -176,35 +218,70 @@ export class MemoryTokenStore implements TokenStore {
 
   private isRevoked(t: TenantData, entry: TokenEntry, now: number): boolean {
     if (t.revokedFamilies.get(entry.familyId, now)) return true;
-    const applies = [['u', entry.subject]];
-    for (const audience of entry.audiences) applies.push(['a', audience], ['ua', entry.subject, audience]);
-    return applies.some((ids) => {
+    return applicableWatermarks(entry.subject, entry.audiences).some((ids) => {
       const mark = t.watermarks.get(JSON.stringify(ids), now);
       return mark !== undefined && entry.sequence <= mark;
     });
   }
 
-  private store(t: TenantData, token: NewRefreshToken, familyId: string, state: TokenEntry['state'] = 'active'): void {
-    t.sequence += 1;
+  /**
+   * Stores a token under `sequence` (reserved earlier) or the next number, in `state`
+   * (imported tokens may arrive revoked); answers the number.
+   */
+  private store(
+    t: TenantData,
+    token: NewRefreshToken,
+    familyId: string,
+    { sequence, state = 'active' }: { sequence?: number | undefined; state?: TokenEntry['state'] } = {},
+  ): number {
+    if (sequence === undefined) t.sequence += 1;
     const entry: TokenEntry = {
       subject: token.subject,
       audiences: [...token.audiences],
       claims: { ...token.claims },
       familyId,
-      sequence: t.sequence,
+      sequence: sequence ?? t.sequence,
       state,
     };
     t.tokens.setUntil(token.digest, entry, token.expiresAt);
+    return entry.sequence;
   }
 
-  private revokeFamily(t: TenantData, policy: TenantStorePolicy, familyId: string): void {
+  /** Sets the family marker; a family revoked now (not before) gets its event. */
+  private revokeFamily(t: TenantData, policy: TenantStorePolicy, familyId: string, at: number): void {
+    const fresh = t.revokedFamilies.get(familyId) === undefined;
     t.revokedFamilies.set(familyId, true, policy.revocationRetentionMs);
+    if (fresh) this.event(policy, 'family', { familyId, revokedAtMs: at });
   }
 
-  private setWatermark(policy: TenantStorePolicy, ids: string[], audit: RevocationAudit): void {
+  private setWatermark(
+    policy: TenantStorePolicy,
+    ids: string[],
+    audit: RevocationAudit,
+    scope: RevocationEventScope,
+    userId: string,
+    audience: string,
+  ): void {
     const t = this.tenant(policy.tenantId);
     t.watermarks.set(JSON.stringify(ids), t.sequence, policy.revocationRetentionMs);
     t.audit.push({ ...audit });
+    this.event(policy, scope, { userId, audience, watermark: t.sequence, revokedAtMs: audit.occurredAt });
+  }
+
+  private event(
+    policy: TenantStorePolicy,
+    scope: RevocationEventScope,
+    fields: { userId?: string; audience?: string; familyId?: string; watermark?: number; revokedAtMs: number },
+  ): void {
+    this.events.append(policy, {
+      scope,
+      userId: fields.userId ?? '',
+      audience: fields.audience ?? '',
+      familyId: fields.familyId ?? '',
+      apiKeyId: '',
+      watermark: fields.watermark ?? 0,
+      revokedAtMs: fields.revokedAtMs,
+    });
   }
 
   private tenant(tenantId: string): TenantData {
@@ -215,4 +292,11 @@ export class MemoryTokenStore implements TokenStore {
     }
     return t;
   }
+}
+
+/** The watermark ids that apply to a token of this subject and audiences (as the Redis key builder's `watermarksFor`). */
+function applicableWatermarks(subject: string, audiences: readonly string[]): string[][] {
+  const applies = [['u', subject]];
+  for (const audience of new Set(audiences)) applies.push(['a', audience], ['ua', subject, audience]);
+  return applies;
 }

@@ -1,5 +1,6 @@
 import type { Stores } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
+import { RedisRevocationEventLog } from './event-log.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
 import { RedisLockStore } from './lock-store.js';
 import { RedisMaintenanceStore } from './maintenance-store.js';
@@ -11,6 +12,7 @@ import { RedisTokenStore } from './token-store.js';
 export function createRedisStores(redis: RedisClient, now: () => number = Date.now): Stores {
   return {
     tokens: new RedisTokenStore(redis),
+    events: new RedisRevocationEventLog(redis),
     signingKeys: new RedisSigningKeyStore(redis),
     idempotency: new RedisIdempotencyStore(redis),
     locks: new RedisLockStore(redis),

@@ -16,7 +16,7 @@ export function encodeId(id: string): string {
 
 /**
  * The kinds of per-token key, by what follows the tenant prefix. The reconciler tells
- * them from the per-tenant singletons (`seq`, `keys`, `audit`) by these.
+ * them from the per-tenant singletons (`seq`, `keys`, `audit`, `events`) by these.
  */
 export const TOKEN_KEY_KINDS = {
   /** Refresh-token record (hash); expires at its `exp` field. */
@@ -87,6 +87,10 @@ export class TenantKeys {
   /** Stream: revocation audit records. */
   audit(): string {
     return `${this.prefix}audit`;
+  }
+  /** Stream: revocation events (WatchRevocations); trimmed to, and expiring after, one event retention. */
+  events(): string {
+    return `${this.prefix}events`;
   }
   /** Hash: signing keys by kid. */
   signingKeys(): string {

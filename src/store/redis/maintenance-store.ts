@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis';
-import type { MaintenanceStore, ReconcileReport, TenantStorePolicy } from '../ports.js';
+import { eventRetentionOf, type MaintenanceStore, type ReconcileReport, type TenantStorePolicy } from '../ports.js';
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
 import { defineScript, unexpectedReply } from './define-script.js';
@@ -103,6 +103,8 @@ export class RedisMaintenanceStore implements MaintenanceStore {
       TOKEN_KEY_KINDS.familyMarker,
       TOKEN_KEY_KINDS.watermark,
       ...singletons,
+      keys.events(),
+      eventRetentionOf(policy),
     ]);
   }
 }

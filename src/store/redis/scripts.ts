@@ -7,6 +7,13 @@
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
  * r = revoked), rk (JSON array of the watermark keys that apply to the token).
  *
+ * Revocation events (stream `events`, WatchRevocations) are appended by the same script
+ * as the revocation they describe: REVOKE_TOKEN and reuse detection in PRESENT/ROTATE
+ * (scope `family`), REVOKE_WATERMARK (`user`, `audience`, `user_audience`). The stream is
+ * trimmed on every append to the entries of the last event retention (stream ids are
+ * Redis server time, so the trim uses the server's TIME) and expires one retention after
+ * its last append.
+ *
  * This module exports Lua text only: the Redis command diagnostics
  * (observability/redis-diagnostics.ts) name a script by its export name, lowercased, and
  * recognise it by its body or SHA1. The stores run these through `defineScript`.
@@ -31,16 +38,30 @@ local function revoked(prefix, f)
   end
   return false
 end
-local function revoke_family(prefix, fam, retention)
-  redis.call('SET', prefix .. 'fr:' .. fam, '1', 'PX', retention)
+-- Appends a revocation event ({field, value, ...}) and trims the stream to the events of
+-- the last keep ms of server time (MINID ~ drops whole stream nodes, so it keeps a
+-- little more, never less). The stream then expires keep after its newest event.
+local function event(prefix, keep, fields)
+  local key = prefix .. 'events'
+  local t = redis.call('TIME')
+  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('XADD', key, 'MINID', '~', string.format('%.0f', ms - tonumber(keep)), '*', unpack(fields))
+  redis.call('PEXPIRE', key, keep)
+end
+-- Sets the family marker; a family revoked now (not before) gets its event.
+local function revoke_family(prefix, fam, retention, keep, at)
+  local marker = prefix .. 'fr:' .. fam
+  local fresh = redis.call('EXISTS', marker) == 0
+  redis.call('SET', marker, '1', 'PX', retention)
+  if fresh then event(prefix, keep, {'scope', 'family', 'family_id', fam, 'revoked_at_ms', at}) end
 end
 -- The checks of a presented token, shared by PRESENT and ROTATE: 'active' with the record,
 -- or why it cannot be used. Presenting an already-rotated token revokes its family.
-local function presented(key, prefix, now, retention)
+local function presented(key, prefix, now, retention, keep)
   local f = live(key, now)
   if not f then return 'not_found' end
   if f[1] == 'c' then
-    revoke_family(prefix, f[4], retention)
+    revoke_family(prefix, f[4], retention, keep, string.format('%.0f', now))
     return 'reused'
   end
   if f[1] == 'r' or revoked(prefix, f) then return 'revoked' end
@@ -55,7 +76,7 @@ end
 
 /**
  * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk.
- * Returns the issue sequence.
+ * Returns the issue sequence (the access token's `rsq`: IssueToken signs after this).
  */
 export const ISSUE = `
 local prefix = ARGV[1]
@@ -67,28 +88,35 @@ return seq
 `;
 
 /**
- * KEYS[1] presented record. ARGV: prefix, now, retention.
- * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm}.
+ * KEYS[1] presented record. ARGV: prefix, now, retention, event retention, reserve.
+ * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm, fam, seq}.
+ * With reserve = '1', an active token also reserves the next issue sequence number
+ * (`seq`, else ''): the access token of the refresh is signed with it, between this
+ * script and ROTATE, so it is taken while the refresh call is in progress.
  */
 export const PRESENT = `${PRELUDE}
-local state = presented(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3])
+local state, f = presented(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 if state ~= 'active' then return {state} end
 local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm')
-return {'active', d[1], d[2], d[3]}
+local seq = ''
+if ARGV[5] == '1' then seq = tostring(redis.call('INCR', ARGV[1] .. 'seq')) end
+return {'active', d[1], d[2], d[3], f[4], seq}
 `;
 
 /**
  * KEYS[1] presented record, KEYS[2] successor record.
- * ARGV: prefix, now, retention, clm, iat, exp.
- * Returns {'rotated'} | {'not_found'} | {'revoked'} | {'reused'}.
+ * ARGV: prefix, now, retention, clm, iat, exp, event retention, seq.
+ * The successor takes `seq` (reserved by PRESENT), or the next issue sequence number
+ * when it is ''. Returns {'rotated'} | {'not_found'} | {'revoked'} | {'reused'}.
  */
 export const ROTATE = `${PRELUDE}
 local prefix = ARGV[1]
-local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3])
+local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3], ARGV[7])
 if state ~= 'active' then return {state} end
 redis.call('HSET', KEYS[1], 'st', 'c')
 local d = redis.call('HMGET', KEYS[1], 'sub', 'aud')
-local seq = redis.call('INCR', prefix .. 'seq')
+local seq = ARGV[8]
+if seq == '' then seq = redis.call('INCR', prefix .. 'seq') end
 redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4],
   'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
@@ -97,30 +125,36 @@ return {'rotated'}
 
 /**
  * KEYS[1] record of the token to revoke (may not exist).
- * ARGV: prefix, retention, audit maxlen, then the six audit fields.
+ * ARGV: prefix, retention, audit maxlen, the six audit fields, event retention, revoked-at ms.
  */
 export const REVOKE_TOKEN = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local fam = redis.call('HGET', KEYS[1], 'fam')
 if fam then
   redis.call('HSET', KEYS[1], 'st', 'r')
-  revoke_family(prefix, fam, retention)
+  revoke_family(prefix, fam, retention, ARGV[10], ARGV[11])
 end
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 return 1
 `;
 
 /**
- * KEYS[1] watermark. ARGV: prefix, retention, audit maxlen, then the six audit fields.
- * Sets the watermark to the current issue sequence: every token issued so far is at or
- * below it, every later one above.
+ * KEYS[1] watermark. ARGV: prefix, retention, audit maxlen, the six audit fields, event
+ * retention, revoked-at ms, event scope, user id, audience.
+ * Sets the watermark to the current issue sequence: every token issued so far (and every
+ * number a refresh in progress has reserved) is at or below it, every later one above.
+ * Returns the watermark.
  */
 export const REVOKE_WATERMARK = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local seq = redis.call('GET', prefix .. 'seq') or '0'
 redis.call('SET', KEYS[1], seq, 'PX', retention)
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
-return 1
+local fields = {'scope', ARGV[12], 'watermark', seq, 'revoked_at_ms', ARGV[11]}
+if ARGV[13] ~= '' then table.insert(fields, 'user_id'); table.insert(fields, ARGV[13]) end
+if ARGV[14] ~= '' then table.insert(fields, 'audience'); table.insert(fields, ARGV[14]) end
+event(prefix, ARGV[10], fields)
+return tonumber(seq)
 `;
 
 /**
@@ -243,24 +277,29 @@ return 0
 /**
  * The reconciler's fix-up of one SCAN page. KEYS: keys of one tenant (one hash tag).
  * ARGV: prefix, now (ms), retention (ms), the record, marker and watermark kinds
- * (TOKEN_KEY_KINDS), then the tenant's singleton keys (sequence, signing keys, audit).
+ * (TOKEN_KEY_KINDS), then the tenant's singleton keys (sequence, signing keys, audit),
+ * then the event stream's key and its retention (ms).
  * A key without an expiry gets one: a token record at its `exp` (no later than one
  * retention from now; a record with no readable `exp` gets the retention), a marker or
- * watermark the retention. Singletons are left as they are; any other key without an
- * expiry is only counted. The PTTL check and the fix run in one script, so a key written
- * meanwhile by a normal script (which always sets its expiry) is never touched.
- * Returns {fixed, unknown}.
+ * watermark the retention, the event stream its event retention. Singletons are left as
+ * they are; any other key without an expiry is only counted. The PTTL check and the fix
+ * run in one script, so a key written meanwhile by a normal script (which always sets
+ * its expiry) is never touched. Returns {fixed, unknown}.
  */
 export const RECONCILE_KEYS = `
 local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local record, marker, watermark = ARGV[4], ARGV[5], ARGV[6]
 local singletons = {[ARGV[7]] = true, [ARGV[8]] = true, [ARGV[9]] = true}
+local events = ARGV[10]
 local function kind_is(rest, kind) return string.sub(rest, 1, #kind) == kind end
 local fixed, unknown = 0, 0
 for _, key in ipairs(KEYS) do
   if redis.call('PTTL', key) == -1 and not singletons[key] then
     local rest = string.sub(key, #prefix + 1)
-    if kind_is(rest, record) then
+    if key == events then
+      redis.call('PEXPIRE', key, ARGV[11])
+      fixed = fixed + 1
+    elseif kind_is(rest, record) then
       local exp = nil
       if redis.call('TYPE', key)['ok'] == 'hash' then exp = tonumber(redis.call('HGET', key, 'exp')) end
       if exp and exp <= now + retention then

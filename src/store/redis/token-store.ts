@@ -1,15 +1,20 @@
-import type {
-  ImportedRefreshToken,
-  ImportOutcome,
-  NewRefreshToken,
-  NewTokenFamily,
-  PresentOutcome,
-  RevocationAudit,
-  RevocationScope,
-  RotateOutcome,
-  StoredTokenState,
-  TenantStorePolicy,
-  TokenStore,
+import {
+  eventRetentionOf,
+  type ImportedRefreshToken,
+  type ImportOutcome,
+  type NewRefreshToken,
+  type NewTokenFamily,
+  type PresentOutcome,
+  type RevocationAudit,
+  type RevocationEventScope,
+  type RevocationQuery,
+  type RevocationScope,
+  type RevocationState,
+  type RotateOutcome,
+  type RotationOutcome,
+  type StoredTokenState,
+  type TenantStorePolicy,
+  type TokenStore,
 } from '../ports.js';
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
@@ -23,8 +28,8 @@ const presentScript = defineScript({
   name: 'present',
   keys: 1,
   lua: PRESENT,
-  reply: (raw): PresentOutcome => {
-    const [kind, subject, audiences, claims] = stringsReply('present')(raw);
+  reply: (raw): RotationOutcome => {
+    const [kind, subject, audiences, claims, familyId, sequence] = stringsReply('present')(raw);
     if (kind === 'active') {
       return {
         kind,
@@ -33,6 +38,9 @@ const presentScript = defineScript({
           audiences: JSON.parse(audiences ?? '[]') as string[],
           claims: JSON.parse(claims ?? '{}') as Record<string, string>,
         },
+        familyId: familyId ?? '',
+        // Empty unless a number was reserved (presentForRotation).
+        sequence: sequence ? Number(sequence) : 0,
       };
     }
     return { kind: refusal('present', kind) };
@@ -82,9 +90,9 @@ export class RedisTokenStore implements TokenStore {
 
   constructor(private readonly redis: RedisClient) {}
 
-  async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<void> {
+  issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<number> {
     const k = this.keys(policy.tenantId);
-    await issueScript(
+    return issueScript(
       this.redis,
       [k.refreshToken(token.digest)],
       [
@@ -100,17 +108,41 @@ export class RedisTokenStore implements TokenStore {
     );
   }
 
-  present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome> {
-    const k = this.keys(policy.tenantId);
-    return presentScript(this.redis, [k.refreshToken(digest)], [k.prefix, now, policy.revocationRetentionMs]);
+  async discard(policy: TenantStorePolicy, digest: string): Promise<void> {
+    const key = this.keys(policy.tenantId).refreshToken(digest);
+    await guarded(() => this.redis.del(key));
   }
 
-  rotate(policy: TenantStorePolicy, presentedDigest: string, next: NewRefreshToken, now: number): Promise<RotateOutcome> {
+  async present(policy: TenantStorePolicy, digest: string, now: number): Promise<PresentOutcome> {
+    const outcome = await this.runPresent(policy, digest, now, false);
+    return outcome.kind === 'active' ? { kind: 'active', token: outcome.token } : outcome;
+  }
+
+  presentForRotation(policy: TenantStorePolicy, digest: string, now: number): Promise<RotationOutcome> {
+    return this.runPresent(policy, digest, now, true);
+  }
+
+  rotate(
+    policy: TenantStorePolicy,
+    presentedDigest: string,
+    next: NewRefreshToken,
+    now: number,
+    sequence?: number,
+  ): Promise<RotateOutcome> {
     const k = this.keys(policy.tenantId);
     return rotateScript(
       this.redis,
       [k.refreshToken(presentedDigest), k.refreshToken(next.digest)],
-      [k.prefix, now, policy.revocationRetentionMs, JSON.stringify(next.claims), next.issuedAt, next.expiresAt],
+      [
+        k.prefix,
+        now,
+        policy.revocationRetentionMs,
+        JSON.stringify(next.claims),
+        next.issuedAt,
+        next.expiresAt,
+        eventRetentionOf(policy),
+        sequence ?? '',
+      ],
     );
   }
 
@@ -119,20 +151,45 @@ export class RedisTokenStore implements TokenStore {
     await revokeTokenScript(
       this.redis,
       [k.refreshToken(digest)],
-      [k.prefix, policy.revocationRetentionMs, AUDIT_RECORDS_PER_TENANT, ...auditFields(policy.tenantId, audit)],
+      [
+        k.prefix,
+        policy.revocationRetentionMs,
+        AUDIT_RECORDS_PER_TENANT,
+        ...auditFields(policy.tenantId, audit),
+        eventRetentionOf(policy),
+        audit.occurredAt,
+      ],
     );
   }
 
   revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
-    return this.revokeByWatermark(policy, this.keys(policy.tenantId).userWatermark(userId), audit);
+    const key = this.keys(policy.tenantId).userWatermark(userId);
+    return this.revokeByWatermark(policy, key, audit, 'user', userId, '');
   }
 
   revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void> {
-    return this.revokeByWatermark(policy, this.keys(policy.tenantId).audienceWatermark(audience), audit);
+    const key = this.keys(policy.tenantId).audienceWatermark(audience);
+    return this.revokeByWatermark(policy, key, audit, 'audience', '', audience);
   }
 
   revokeUserAudience(policy: TenantStorePolicy, userId: string, audience: string, audit: RevocationAudit): Promise<void> {
-    return this.revokeByWatermark(policy, this.keys(policy.tenantId).userAudienceWatermark(userId, audience), audit);
+    const key = this.keys(policy.tenantId).userAudienceWatermark(userId, audience);
+    return this.revokeByWatermark(policy, key, audit, 'user_audience', userId, audience);
+  }
+
+  /**
+   * One MGET: every key shares the tenant's hash tag, so on a Cluster it is one command
+   * to one node. The family marker first, then every watermark that applies.
+   */
+  async revocationState(policy: TenantStorePolicy, query: RevocationQuery): Promise<RevocationState> {
+    const k = this.keys(policy.tenantId);
+    const keys = [k.familyRevoked(query.familyId), ...k.watermarksFor(query.subject, query.audiences)];
+    const [marker, ...marks] = await guarded(() => this.redis.mget(...keys));
+    let watermark = 0;
+    for (const mark of marks) {
+      if (mark !== null) watermark = Math.max(watermark, Number(mark));
+    }
+    return { familyRevoked: marker !== null && marker !== undefined, watermark };
   }
 
   async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {
@@ -188,7 +245,23 @@ export class RedisTokenStore implements TokenStore {
     });
   }
 
-  private async revokeByWatermark(policy: TenantStorePolicy, watermarkKey: string, audit: RevocationAudit): Promise<void> {
+  private runPresent(policy: TenantStorePolicy, digest: string, now: number, reserve: boolean): Promise<RotationOutcome> {
+    const k = this.keys(policy.tenantId);
+    return presentScript(
+      this.redis,
+      [k.refreshToken(digest)],
+      [k.prefix, now, policy.revocationRetentionMs, eventRetentionOf(policy), reserve ? '1' : '0'],
+    );
+  }
+
+  private async revokeByWatermark(
+    policy: TenantStorePolicy,
+    watermarkKey: string,
+    audit: RevocationAudit,
+    scope: RevocationEventScope,
+    userId: string,
+    audience: string,
+  ): Promise<void> {
     await revokeWatermarkScript(
       this.redis,
       [watermarkKey],
@@ -197,6 +270,11 @@ export class RedisTokenStore implements TokenStore {
         policy.revocationRetentionMs,
         AUDIT_RECORDS_PER_TENANT,
         ...auditFields(policy.tenantId, audit),
+        eventRetentionOf(policy),
+        audit.occurredAt,
+        scope,
+        userId,
+        audience,
       ],
     );
   }

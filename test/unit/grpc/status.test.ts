@@ -22,6 +22,8 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   store_unavailable: Status.UNAVAILABLE,
   keys_unavailable: Status.UNAVAILABLE,
   signer_unavailable: Status.UNAVAILABLE,
+  cursor_unknown: Status.FAILED_PRECONDITION,
+  stream_overflow: Status.RESOURCE_EXHAUSTED,
 };
 
 describe('STATUS_BY_ERROR_CODE', () => {

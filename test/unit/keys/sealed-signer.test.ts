@@ -17,7 +17,7 @@ describe.each(SIGNING_ALGS)('tokens assembled in the process, %s', (alg) => {
     const key = await signer.open(TENANT, await signer.generate(TENANT, alg, schedule));
     const { token, expiresAtMs } = await signAccessToken(
       key,
-      { issuer: 'iss', subject: 'alice', audiences: ['a', 'b'], claims: { role: 'admin' } },
+      { issuer: 'iss', subject: 'alice', audiences: ['a', 'b'], claims: { role: 'admin' }, sessionId: 'fam', sequence: 7 },
       Date.now(),
       60_000,
     );
@@ -29,13 +29,18 @@ describe.each(SIGNING_ALGS)('tokens assembled in the process, %s', (alg) => {
       audience: 'b',
     });
     expect(payload).toMatchObject({ sub: 'alice', aud: ['a', 'b'], role: 'admin', exp: expiresAtMs / 1000 });
-    expect(Object.keys(decodeJwt(token))).toEqual(['role', 'iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti']);
+    expect(Object.keys(decodeJwt(token))).toEqual(['role', 'iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'sid', 'rsq']);
   });
 
   it('do not verify once a byte of the signing input changes', async () => {
     const signer = new SealedKeySigner(KEK);
     const key = await signer.open(TENANT, await signer.generate(TENANT, alg, schedule));
-    const { token } = await signAccessToken(key, { issuer: 'i', subject: 's', audiences: ['a'], claims: {} }, Date.now(), 60_000);
+    const { token } = await signAccessToken(
+      key,
+      { issuer: 'i', subject: 's', audiences: ['a'], claims: {}, sessionId: 'f', sequence: 1 },
+      Date.now(),
+      60_000,
+    );
     const [header, payload, signature] = token.split('.');
     const forged = Buffer.from(payload ?? '', 'base64url')
       .toString('utf8')
