@@ -30,7 +30,7 @@ TOKEN_ENGINE_HTTP_ADDR ?= 127.0.0.1:8080
 # last brought in line with package.json and package-lock.json.
 INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help node_modules build run check format test bench bench-signer soak migrate-scale proto-gen docs typecheck image-smoke clean
+.PHONY: help node_modules build run check format test bench bench-signer capacity soak migrate-scale proto-gen docs typecheck image-smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,13 @@ bench-signer: build ## IssueToken with the PKCS#11 signer (SoftHSM2) vs the seal
 	@command -v softhsm2-util >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; }
 	npm run build:bench
 	node dist/bench/bench/signer.js
+
+# The figures of doc/CAPACITY.md: single-shard ceilings of the Lua scripts, Redis and
+# service CPU per RPC, bytes per record. About 1.5 minutes; CAPACITY_SECONDS per run.
+capacity: build ## Single-shard Redis ceilings, Redis CPU per RPC, bytes per record (see doc/CAPACITY.md)
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	npm run build:bench
+	node dist/bench/bench/capacity.js
 
 soak: build ## Mixed workload for SOAK_SECONDS (default 300); reports RSS and Redis memory over time
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
