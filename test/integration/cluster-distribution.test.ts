@@ -7,7 +7,7 @@ import { TenantKeys } from '../../src/store/redis/keys.js';
 import { newTokenFamily } from '../support/stores.js';
 import { type RedisClusterTopology, startRedisCluster } from '../support/redis-topologies.js';
 
-// How a 3-master Cluster shares the token work (doc/CAPACITY.md, doc/adr/0007-hot-tenant.md):
+// How a 3-master Cluster shares the token work (doc/CAPACITY.md, doc/adr/0008-hot-tenant.md):
 // every key of a tenant carries the tenant's hash tag, so many tenants spread over the
 // masters and one tenant's keys and scripts all land on one master. Both are asserted and
 // the spread is printed. Tenant ids are fixed, so the slots, and the spread, are the same
