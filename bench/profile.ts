@@ -3,11 +3,17 @@
 // Needs REDIS_URL or redis-server on PATH. The .cpuprofile stays in bench/profiles/ for
 // Chrome DevTools or speedscope. TOKEN_ENGINE_SIGNER, TOKEN_ENGINE_PKCS11_* and
 // SOFTHSM2_CONF pass through to the service (profile the PKCS#11 signer).
+// The service logs at PROFILE_LOG_LEVEL (default info, the product default: one access line
+// per RPC is part of what a call costs), to a pipe this script drains, like a container runtime.
+// It also reads the service's CPU from /proc over the timed phase (main thread, and the whole
+// process with the libuv pool): on a shared machine a sampled profile counts the time the
+// process waited for a core, these readings do not. PROFILE_CPU_PROF=0 leaves the profiler
+// out (its sampling costs the main thread a little) and prints only those readings.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './loadgen.js';
-import { freePort, ROOT, runNode, sleep, startRedis } from './lib.js';
+import { cpuSeconds, freePort, mainThreadCpuSeconds, ROOT, runNode, sleep, startRedis } from './lib.js';
 
 /** The parts of a V8 .cpuprofile read here. */
 interface CpuProfile {
@@ -107,26 +113,32 @@ mkdirSync(dir, { recursive: true });
 const redis = await startRedis();
 const tenantId = `profile-${Date.now()}`;
 const [grpcPort, httpPort] = [await freePort(), await freePort()];
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'dist/main.js')], {
-  env: {
-    PATH: process.env['PATH'],
-    TOKEN_ENGINE_ISSUER: tenantId,
-    TOKEN_ENGINE_AUDIENCE: 'bench-api',
-    TOKEN_ENGINE_TLS_MODE: 'disabled',
-    TOKEN_ENGINE_STATIC_CALLER_KEYS: 'bench-key=bench',
-    TOKEN_ENGINE_REDIS_URL: redis.url,
-    TOKEN_ENGINE_SIGNING_ALG: alg,
-    TOKEN_ENGINE_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
-    TOKEN_ENGINE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
-    TOKEN_ENGINE_LOG_LEVEL: 'error',
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([name]) => name === 'TOKEN_ENGINE_SIGNER' || name.startsWith('TOKEN_ENGINE_PKCS11_') || name === 'SOFTHSM2_CONF',
+const sampling = process.env['PROFILE_CPU_PROF'] !== '0';
+const child = spawn(
+  process.execPath,
+  [...(sampling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), join(ROOT, 'dist/main.js')],
+  {
+    env: {
+      PATH: process.env['PATH'],
+      TOKEN_ENGINE_ISSUER: tenantId,
+      TOKEN_ENGINE_AUDIENCE: 'bench-api',
+      TOKEN_ENGINE_TLS_MODE: 'disabled',
+      TOKEN_ENGINE_STATIC_CALLER_KEYS: 'bench-key=bench',
+      TOKEN_ENGINE_REDIS_URL: redis.url,
+      TOKEN_ENGINE_SIGNING_ALG: alg,
+      TOKEN_ENGINE_GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+      TOKEN_ENGINE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
+      TOKEN_ENGINE_LOG_LEVEL: process.env['PROFILE_LOG_LEVEL'] ?? 'info',
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([name]) => name === 'TOKEN_ENGINE_SIGNER' || name.startsWith('TOKEN_ENGINE_PKCS11_') || name === 'SOFTHSM2_CONF',
+        ),
       ),
-    ),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
   },
-  stdio: 'inherit',
-});
+);
+child.stdout?.resume();
 for (;;) {
   try {
     if ((await fetch(`http://127.0.0.1:${httpPort}/healthz/ready`)).ok) break;
@@ -135,22 +147,37 @@ for (;;) {
   }
   await sleep(50);
 }
-const r = await runNode<LoadResult>('loadgen', [
-  JSON.stringify({
-    target: `127.0.0.1:${grpcPort}`,
-    mode,
-    concurrency: 64,
-    durationMs: Number(seconds) * 1000,
-    maxCalls: 100_000,
-    tenantId,
-    apiKey: 'bench-key',
-  }),
-]);
+const pid = child.pid ?? 0;
+let cpu0 = { main: 0, all: 0 };
+const r = await runNode<LoadResult>(
+  'loadgen',
+  [
+    JSON.stringify({
+      target: `127.0.0.1:${grpcPort}`,
+      mode,
+      concurrency: 64,
+      durationMs: Number(seconds) * 1000,
+      maxCalls: 100_000,
+      tenantId,
+      apiKey: 'bench-key',
+    }),
+  ],
+  {},
+  (line) => {
+    if (line.includes('"phase":"timed"')) cpu0 = { main: mainThreadCpuSeconds(pid), all: cpuSeconds(pid) };
+  },
+);
+const cpu = { main: mainThreadCpuSeconds(pid) - cpu0.main, all: cpuSeconds(pid) - cpu0.all };
+const perCall = (s: number): string => ((s * 1000) / r.calls).toFixed(3);
+console.log(
+  `${mode} ${alg} (/proc, timed phase): ${Math.round(r.rps)} calls/s; CPU per call: main thread ${perCall(cpu.main)} ms, process ${perCall(cpu.all)} ms`,
+);
 await new Promise((resolve) => {
   child.once('exit', resolve);
   child.kill('SIGINT');
 });
 await redis.stop();
+if (!sampling) process.exit(0);
 
 const profileFile = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (profileFile === undefined) throw new Error(`no .cpuprofile was written to ${dir}`);
