@@ -53,6 +53,9 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    // No channelz service is served, so its per-call bookkeeping (a tracker object of
+    // closures, timestamps and counters for every call) would only cost.
+    'grpc.enable_channelz': 0,
   });
   const run = compose(options.steps, handlerStep(options.log, options.tracer ?? tokenEngineTracer()));
   const byService = new Map<string, UntypedServiceImplementation>();
