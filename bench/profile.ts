@@ -68,7 +68,11 @@ function loadWindow(profile: CpuProfile, inRpc: (id: number) => boolean): { from
 }
 
 /** CPU per stage over the load window: the inclusive attribution described at STAGES, in microseconds. */
-function stageBreakdown(profile: CpuProfile): { stages: Map<string, number>; busyUs: number } {
+function stageBreakdown(profile: CpuProfile): {
+  stages: Map<string, number>;
+  busyUs: number;
+  hottest: Map<string, Map<string, number>>;
+} {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
@@ -94,16 +98,26 @@ function stageBreakdown(profile: CpuProfile): { stages: Map<string, number>; bus
   };
   const { from, to } = loadWindow(profile, inRpc);
   const stages = new Map<string, number>();
+  const hottest = new Map<string, Map<string, number>>();
   let busyUs = 0;
   for (let i = from; i <= to; i++) {
     const id = profile.samples[i] ?? -1;
-    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
+    const frame = byId.get(id)?.callFrame;
+    if (frame?.functionName === '(idle)') continue;
     const stage = classify(id);
     const us = profile.timeDeltas[i] ?? 0;
     stages.set(stage, (stages.get(stage) ?? 0) + us);
     busyUs += us;
+    const fn = frame ? `${frame.functionName || '(anonymous)'}  ${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '?';
+    const own = hottest.get(stage) ?? new Map<string, number>();
+    own.set(fn, (own.get(fn) ?? 0) + us);
+    hottest.set(stage, own);
   }
-  return { stages, busyUs };
+  return { stages, busyUs, hottest };
+}
+
+function shortUrl(url: string): string {
+  return url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
 }
 
 const [mode = 'issue', alg = 'ES256', seconds = '4'] = process.argv.slice(2);
@@ -189,7 +203,7 @@ let busy = 0;
 profile.samples.forEach((id, i) => {
   const frame = nodes.get(id)?.callFrame;
   if (!frame || frame.functionName === '(idle)') return;
-  const where = frame.url.replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
+  const where = shortUrl(frame.url);
   const key = `${frame.functionName || '(anonymous)'}  ${where}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
   selfUs.set(key, (selfUs.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
   busy += profile.timeDeltas[i] ?? 0;
@@ -198,12 +212,22 @@ console.log(
   `${mode} ${alg}: ${Math.round(r.rps)} calls/s (${r.calls} calls, ${r.errors} errors); main-thread busy ${(busy / 1e6).toFixed(2)} s; profile ${file}`,
 );
 const calls = r.calls;
-const { stages, busyUs } = stageBreakdown(profile);
+const { stages, busyUs, hottest } = stageBreakdown(profile);
 console.log(`\nmain-thread CPU per call by stage, over the load (${calls} calls):`);
 for (const [stage, us] of [...stages].sort((a, b) => b[1] - a[1])) {
   console.log(`${(us / calls / 1000).toFixed(4).padStart(8)} ms  ${((us / busyUs) * 100).toFixed(1).padStart(5)}%  ${stage}`);
 }
-console.log(`${(busyUs / calls / 1000).toFixed(4).padStart(8)} ms  100.0%  in all\n\nhottest functions (self time, whole run):`);
+console.log(
+  `${(busyUs / calls / 1000).toFixed(4).padStart(8)} ms  100.0%  in all\n\nhottest functions of each stage (self time, share of the load window):`,
+);
+for (const [stage, us] of [...stages].sort((a, b) => b[1] - a[1])) {
+  if (us / busyUs < 0.02) continue;
+  console.log(`  ${stage}`);
+  for (const [fn, own] of [...(hottest.get(stage) ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 6)) {
+    console.log(`    ${((own / busyUs) * 100).toFixed(1).padStart(5)}%  ${fn}`);
+  }
+}
+console.log('\nhottest functions (self time, whole run):');
 for (const [key, us] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
   console.log(`${((us / busy) * 100).toFixed(1).padStart(5)}%  ${key}`);
 }
