@@ -1,12 +1,17 @@
 // HTTP/1.1 load generator for the peer's token endpoint: `concurrency` keep-alive
 // connections, each with one request in flight (HTTP/1.1 does not multiplex), the same
-// duration and call bound as the gRPC generator, and the same result line.
+// duration and call bound as the gRPC generator, a warm-up before the timed phase like
+// it, and the same result line.
 // Usage: node dist/bench/bench/http-loadgen.js '<json options>'  → prints one JSON line.
 import { Agent, request } from 'node:http';
 import { percentile } from './lib.js';
 import type { LoadResult } from './loadgen.js';
 
-interface HttpLoadOptions {
+/** The JSON line printed at the end: the gRPC generator's, with its own mode. */
+export type HttpLoadResult = Omit<LoadResult, 'mode'> & { mode: 'oidc-client-credentials' };
+
+/** What the orchestrator asks for (one JSON argument). */
+export interface HttpLoadOptions {
   readonly url: string;
   readonly body: string;
   readonly authorization: string;
@@ -45,6 +50,16 @@ function post(): Promise<number> {
   });
 }
 
+// Warm-up on the same requests, untimed: connections, JIT, the provider's caches.
+const warmUntil = performance.now() + Math.min(1000, o.durationMs / 3);
+await Promise.all(
+  Array.from({ length: o.concurrency }, async () => {
+    while (performance.now() < warmUntil) await post().catch(() => 0);
+  }),
+);
+// Tells the orchestrator the timed phase starts now (it reads the peer's CPU here).
+console.log(JSON.stringify({ phase: 'timed' }));
+
 const latencies: number[] = [];
 let errors = 0;
 let firstError: string | undefined;
@@ -72,7 +87,7 @@ await Promise.all(
 );
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const result: Omit<LoadResult, 'mode'> & { mode: 'oidc-client-credentials' } = {
+const result: HttpLoadResult = {
   mode: 'oidc-client-credentials',
   concurrency: o.concurrency,
   calls,

@@ -1,7 +1,8 @@
 // Main-thread CPU per access-token signature for the ways the sealed-key signer could sign:
 // jose's SignJWT (WebCrypto), the token assembled here and signed with WebCrypto's
 // subtle.sign, or with node:crypto's one-shot sign in its callback form (the libuv pool).
-// `in flight` signatures at a time, like a busy service. Prints one JSON line per path.
+// or in its synchronous form (on the event loop). `in flight` signatures at a time, like a
+// busy service. Prints one JSON line per path.
 // Usage: node dist/bench/bench/sign-path.js <RS256|ES256|EdDSA> [count] [in flight]
 import { createPrivateKey, type JsonWebKey, randomUUID, sign as cryptoSign, webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey } from 'jose';
@@ -54,6 +55,8 @@ const paths: Record<string, () => Promise<string>> = {
           cryptoSign(alg === 'EdDSA' ? null : 'sha256', data, nodeKey, (err, sig) => (err ? reject(err) : resolve(sig))),
         ),
     ),
+  // The same one-shot sign without a callback: the signature is computed on the event loop.
+  'assembled + crypto.sign (sync)': () => assemble(async (data) => cryptoSign(alg === 'EdDSA' ? null : 'sha256', data, nodeKey)),
 };
 
 for (const [path, sign] of Object.entries(paths)) {

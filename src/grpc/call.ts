@@ -6,6 +6,44 @@ import { toStatus } from './status.js';
 /** What the transport knows of the peer (its TLS certificate under mTLS). */
 export type TransportAuth = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthContext']>;
 
+/** Whether the client is gone, and an AbortSignal for code that waits on it. */
+export interface Cancellation {
+  readonly cancelled: boolean;
+  readonly signal: AbortSignal;
+}
+
+/** What grpc-js tells of a call's cancellation: a flag, and the event that sets it. */
+interface CancellableCall {
+  readonly cancelled: boolean;
+  once(event: 'cancelled', listener: () => void): unknown;
+}
+
+/**
+ * The cancellation of a grpc-js call, its AbortSignal made on first use. Most calls never
+ * ask for one, and grpc-js reports every call cancelled once its stream closes, even after
+ * a normal answer: an eager signal cost each call a controller, a listener and an abort
+ * with its DOMException.
+ */
+export class CallCancellation implements Cancellation {
+  private controller: AbortController | undefined;
+
+  constructor(private readonly call: CancellableCall) {}
+
+  get cancelled(): boolean {
+    return this.call.cancelled;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.call.cancelled) controller.abort();
+      else this.call.once('cancelled', () => controller.abort());
+    }
+    return this.controller.signal;
+  }
+}
+
 /**
  * One RPC on its way through the chain: what arrived, what the steps learned about it,
  * and the headers to answer with. It is also the request context every log line of the
@@ -26,6 +64,7 @@ export class RpcCall implements RequestContext, CallInfo {
   send?: (message: unknown) => Promise<void>;
   readonly rpc: RpcDescriptor;
   readonly service: unknown;
+  private readonly cancellation: Cancellation;
 
   constructor(
     bound: BoundRpc,
@@ -33,12 +72,26 @@ export class RpcCall implements RequestContext, CallInfo {
     readonly metadata: Metadata,
     /** The wire message as decoded, before validation. */
     readonly message: unknown,
-    readonly signal: AbortSignal,
+    cancellation: AbortSignal | Cancellation,
     readonly peer: string,
     private readonly authContext: () => TransportAuth,
   ) {
     this.rpc = bound.rpc;
     this.service = bound.service;
+    this.cancellation =
+      cancellation instanceof AbortSignal
+        ? {
+            get cancelled() {
+              return cancellation.aborted;
+            },
+            signal: cancellation,
+          }
+        : cancellation;
+  }
+
+  /** Aborted when the client cancels or the deadline passes. */
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
   }
 
   get method(): string {
@@ -54,7 +107,7 @@ export class RpcCall implements RequestContext, CallInfo {
    * CANCELLED once the client is gone, whatever the handler did.
    */
   outcome(failure?: unknown): Status {
-    if (this.signal.aborted) return Status.CANCELLED;
+    if (this.cancellation.cancelled) return Status.CANCELLED;
     return failure === undefined ? Status.OK : toStatus(failure).code;
   }
 

@@ -13,7 +13,7 @@ import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ATTR, tokenEngineTracer } from '../observability/tracing.js';
-import { RpcCall } from './call.js';
+import { CallCancellation, RpcCall } from './call.js';
 import type { Step } from './interceptors/step.js';
 import { compose } from './interceptors/step.js';
 import type { BoundRpc } from './rpc.js';
@@ -53,6 +53,9 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    // No channelz service is served, so its per-call bookkeeping (a tracker object of
+    // closures, timestamps and counters for every call) would only cost.
+    'grpc.enable_channelz': 0,
   });
   const run = compose(options.steps, handlerStep(options.log, options.tracer ?? tokenEngineTracer()));
   const byService = new Map<string, UntypedServiceImplementation>();
@@ -104,18 +107,16 @@ function invoke(call: RpcCall): Promise<unknown> {
   return rpc.handle(service, call.request, { caller: call.caller, peer: call.peer, signal: call.signal, send });
 }
 
-/** An AbortSignal that fires when grpc-js reports the call cancelled (client gone, deadline passed). */
-function cancellation(call: { once(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
-  const controller = new AbortController();
-  call.once('cancelled', () => controller.abort());
-  return controller.signal;
-}
-
 /** The one adapter from the async chain to grpc-js's unary callback; response headers go out on every outcome. */
 function unaryHandler(bound: BoundRpc, run: (call: RpcCall) => Promise<unknown>) {
   return (serverCall: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    const call = new RpcCall(bound, serverCall.metadata, serverCall.request, cancellation(serverCall), serverCall.getPeer(), () =>
-      serverCall.getAuthContext(),
+    const call = new RpcCall(
+      bound,
+      serverCall.metadata,
+      serverCall.request,
+      new CallCancellation(serverCall),
+      serverCall.getPeer(),
+      () => serverCall.getAuthContext(),
     );
     run(call).then(
       (response) => {
@@ -133,8 +134,13 @@ function unaryHandler(bound: BoundRpc, run: (call: RpcCall) => Promise<unknown>)
 /** The adapter for server-streaming methods: the handler writes; its end (or error) ends the stream. */
 function streamHandler(bound: BoundRpc, run: (call: RpcCall) => Promise<unknown>) {
   return (serverCall: ServerWritableStream<unknown, unknown>): void => {
-    const call = new RpcCall(bound, serverCall.metadata, serverCall.request, cancellation(serverCall), serverCall.getPeer(), () =>
-      serverCall.getAuthContext(),
+    const call = new RpcCall(
+      bound,
+      serverCall.metadata,
+      serverCall.request,
+      new CallCancellation(serverCall),
+      serverCall.getPeer(),
+      () => serverCall.getAuthContext(),
     );
     let headersSent = false;
     const sendHeaders = (): void => {

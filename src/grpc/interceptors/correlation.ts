@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runInRequestContext } from '../../observability/context.js';
-import type { Logger } from '../../observability/logger.js';
+import { accessLogger, type Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { activeTraceIds } from '../../observability/tracing.js';
 import { firstValue, HEADER } from '../metadata.js';
@@ -23,6 +23,7 @@ export function acceptCorrelationId(supplied: string | undefined): string {
  * checks, info for the rest).
  */
 export function correlationStep(metrics: Metrics, log: Logger): Step {
+  const access = accessLogger(log);
   return async (call, next) => {
     const started = process.hrtime.bigint();
     call.correlationId = acceptCorrelationId(firstValue(call.metadata, CORRELATION_HEADER));
@@ -41,7 +42,7 @@ export function correlationStep(metrics: Metrics, log: Logger): Step {
       const rpcMethod = call.rpc.path;
       metrics.grpcRequests.inc({ rpc_method: rpcMethod, status });
       metrics.grpcDuration.observe({ rpc_method: rpcMethod }, seconds);
-      log[call.rpc.public ? 'debug' : 'info'](
+      access[call.rpc.public ? 'debug' : 'info'](
         {
           ...traceIds,
           correlation_id: call.correlationId,
