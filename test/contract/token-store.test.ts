@@ -186,6 +186,26 @@ describeStoreTargets('TokenStore', (backend, stores) => {
     expect(await s.kind(theirs.digest, other)).toBe('active');
   });
 
+  it('revocations outlive every token they reach, even after the retention was lowered', async () => {
+    const s = setup();
+    const { elapse } = stores();
+    // Issued under a longer refresh lifetime than the one in force when they are revoked.
+    const long = { issuedAt: s.now(), expiresAt: s.now() + 4_000 };
+    const byUser = { ...newTokenFamily(s.now(), 0, 'alice', ['api']), ...long };
+    const byFamily = { ...newTokenFamily(s.now(), 0, 'bob', ['api']), ...long };
+    await s.store.issue(s.policy, byUser);
+    await s.store.issue(s.policy, byFamily);
+    const lowered: TenantStorePolicy = { ...s.policy, revocationRetentionMs: 300 };
+    await s.store.revokeUser(lowered, 'alice', s.audit('user', 'alice'));
+    await s.store.revokeToken(lowered, byFamily.digest, s.audit('token'));
+    await elapse(800);
+    expect(await s.kind(byUser.digest, lowered)).toBe('revoked');
+    expect(await s.kind(byFamily.digest, lowered)).toBe('revoked');
+    const state = await s.store.revocationState(lowered, { familyId: byFamily.familyId, subject: 'alice', audiences: ['api'] });
+    expect(state.familyRevoked).toBe(true);
+    expect(state.watermark).toBeGreaterThan(0);
+  });
+
   it('presenting does not consume a token', async () => {
     const s = setup();
     const t = await s.issue('alice');

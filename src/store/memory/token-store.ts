@@ -31,6 +31,11 @@ interface TokenEntry {
 
 class TenantData {
   sequence = 0;
+  /**
+   * The latest refresh-token expiry stored (the Redis `hwm` key): revocation markers live
+   * at least until it, so they outlive every token they can reach.
+   */
+  highWater = 0;
   readonly tokens: ExpiringMap<string, TokenEntry>;
   /** Revoked family ids (the value is unused: presence is the marker). */
   readonly revokedFamilies: ExpiringMap<string, true>;
@@ -141,7 +146,7 @@ export class MemoryTokenStore implements TokenStore {
       if (token.revoked && entry.state !== 'revoked' && !t.revokedFamilies.get(entry.familyId)) {
         entry.state = 'revoked';
         // As the Redis import script: the marker only (a migrated family has no access tokens of ours).
-        t.revokedFamilies.set(entry.familyId, true, policy.revocationRetentionMs);
+        t.revokedFamilies.setUntil(entry.familyId, true, this.markerExpiry(t, policy));
         return 'revoked';
       }
       return 'already';
@@ -244,13 +249,19 @@ export class MemoryTokenStore implements TokenStore {
       state,
     };
     t.tokens.setUntil(token.digest, entry, token.expiresAt);
+    t.highWater = Math.max(t.highWater, token.expiresAt);
     return entry.sequence;
+  }
+
+  /** When a revocation marker set now lapses: one retention from now, or the high-water mark when later. */
+  private markerExpiry(t: TenantData, policy: TenantStorePolicy): number {
+    return Math.max(t.highWater, this.clock.now() + policy.revocationRetentionMs);
   }
 
   /** Sets the family marker; a family revoked now (not before) gets its event. */
   private revokeFamily(t: TenantData, policy: TenantStorePolicy, familyId: string, at: number): void {
     const fresh = t.revokedFamilies.get(familyId) === undefined;
-    t.revokedFamilies.set(familyId, true, policy.revocationRetentionMs);
+    t.revokedFamilies.setUntil(familyId, true, this.markerExpiry(t, policy));
     if (fresh) this.event(policy, 'family', { familyId, revokedAtMs: at });
   }
 
@@ -263,7 +274,7 @@ export class MemoryTokenStore implements TokenStore {
     audience: string,
   ): void {
     const t = this.tenant(policy.tenantId);
-    t.watermarks.set(JSON.stringify(ids), t.sequence, policy.revocationRetentionMs);
+    t.watermarks.setUntil(JSON.stringify(ids), t.sequence, this.markerExpiry(t, policy));
     t.audit.push({ ...audit });
     this.event(policy, scope, { userId, audience, watermark: t.sequence, revokedAtMs: audit.occurredAt });
   }

@@ -7,6 +7,13 @@
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
  * r = revoked), rk (JSON array of the watermark keys that apply to the token).
  *
+ * The tenant's refresh high-water mark (`hwm`, ms) is the latest refresh-token `exp` any
+ * script has written; ISSUE, ROTATE and IMPORT_TOKENS raise it, it never falls, and it
+ * expires at its own value (no token of the tenant outlives it). Family markers and
+ * watermarks live until it, or one retention from now when that is later: a revocation
+ * must outlive every token it can reach, even one issued under a longer refresh lifetime
+ * than the one configured when it is revoked.
+ *
  * Revocation events (stream `events`, WatchRevocations) are appended by the same script
  * as the revocation they describe: REVOKE_TOKEN and reuse detection in PRESENT/ROTATE
  * (scope `family`), REVOKE_WATERMARK (`user`, `audience`, `user_audience`). The stream is
@@ -19,8 +26,28 @@
  * recognise it by its body or SHA1. The stores run these through `defineScript`.
  */
 
+/**
+ * The refresh high-water mark: `raise_high_water` after writing a record that expires at
+ * `exp`; `outlive` after setting a revocation marker with a TTL of `retention` ms.
+ */
+const HIGH_WATER = `
+local function raise_high_water(prefix, exp)
+  local key = prefix .. 'hwm'
+  if tonumber(exp) > tonumber(redis.call('GET', key) or '0') then
+    redis.call('SET', key, exp)
+    redis.call('PEXPIREAT', key, exp)
+  end
+end
+local function outlive(prefix, key, retention)
+  local mark = tonumber(redis.call('GET', prefix .. 'hwm') or '0')
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if mark > now + tonumber(retention) then redis.call('PEXPIREAT', key, string.format('%.0f', mark)) end
+end
+`;
+
 /** Shared helpers: load a live record and decide whether it is revoked. */
-const PRELUDE = `
+const PRELUDE = `${HIGH_WATER}
 local function live(key, now)
   local f = redis.call('HMGET', key, 'st', 'seq', 'exp', 'fam', 'rk')
   if not f[1] then return nil end
@@ -53,6 +80,7 @@ local function revoke_family(prefix, fam, retention, keep, at)
   local marker = prefix .. 'fr:' .. fam
   local fresh = redis.call('EXISTS', marker) == 0
   redis.call('SET', marker, '1', 'PX', retention)
+  outlive(prefix, marker, retention)
   if fresh then event(prefix, keep, {'scope', 'family', 'family_id', fam, 'revoked_at_ms', at}) end
 end
 -- The checks of a presented token, shared by PRESENT and ROTATE: 'active' with the record,
@@ -78,12 +106,13 @@ end
  * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk.
  * Returns the issue sequence (the access token's `rsq`: IssueToken signs after this).
  */
-export const ISSUE = `
+export const ISSUE = `${HIGH_WATER}
 local prefix = ARGV[1]
 local seq = redis.call('INCR', prefix .. 'seq')
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'aud', ARGV[3], 'clm', ARGV[4], 'fam', ARGV[5],
   'seq', seq, 'iat', ARGV[6], 'exp', ARGV[7], 'st', 'a', 'rk', ARGV[8])
 redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+raise_high_water(prefix, ARGV[7])
 return seq
 `;
 
@@ -120,6 +149,7 @@ if seq == '' then seq = redis.call('INCR', prefix .. 'seq') end
 redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4],
   'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
+raise_high_water(prefix, ARGV[6])
 return {'rotated'}
 `;
 
@@ -149,6 +179,7 @@ export const REVOKE_WATERMARK = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local seq = redis.call('GET', prefix .. 'seq') or '0'
 redis.call('SET', KEYS[1], seq, 'PX', retention)
+outlive(prefix, KEYS[1], retention)
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 local fields = {'scope', ARGV[12], 'watermark', seq, 'revoked_at_ms', ARGV[11]}
 if ARGV[13] ~= '' then table.insert(fields, 'user_id'); table.insert(fields, ARGV[13]) end
@@ -167,7 +198,7 @@ return tonumber(seq)
  * script, so each is all or nothing. Returns one outcome per token:
  * 'imported' | 'imported_revoked' | 'already' | 'revoked'.
  */
-export const IMPORT_TOKENS = `
+export const IMPORT_TOKENS = `${HIGH_WATER}
 local prefix, retention = ARGV[1], ARGV[2]
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -181,10 +212,12 @@ for i, key in ipairs(KEYS) do
     redis.call('HSET', key, 'sub', ARGV[b + 1], 'aud', ARGV[b + 2], 'clm', ARGV[b + 3], 'fam', ARGV[b + 4],
       'seq', seq, 'iat', ARGV[b + 5], 'exp', ARGV[b + 6], 'st', st, 'rk', ARGV[b + 7])
     redis.call('PEXPIREAT', key, ARGV[b + 6])
+    raise_high_water(prefix, ARGV[b + 6])
     if revoked then out[i] = 'imported_revoked' else out[i] = 'imported' end
   elseif revoked and f[1] ~= 'r' and redis.call('EXISTS', prefix .. 'fr:' .. f[2]) == 0 then
     redis.call('HSET', key, 'st', 'r')
     redis.call('SET', prefix .. 'fr:' .. f[2], '1', 'PX', retention)
+    outlive(prefix, prefix .. 'fr:' .. f[2], retention)
     out[i] = 'revoked'
   else
     out[i] = 'already'
@@ -281,12 +314,13 @@ return 0
  * then the event stream's key and its retention (ms).
  * A key without an expiry gets one: a token record at its `exp` (no later than one
  * retention from now; a record with no readable `exp` gets the retention), a marker or
- * watermark the retention, the event stream its event retention. Singletons are left as
+ * watermark the retention or the high-water mark (as when it was set), the event stream
+ * its event retention. Singletons are left as
  * they are; any other key without an expiry is only counted. The PTTL check and the fix
  * run in one script, so a key written meanwhile by a normal script (which always sets
  * its expiry) is never touched. Returns {fixed, unknown}.
  */
-export const RECONCILE_KEYS = `
+export const RECONCILE_KEYS = `${HIGH_WATER}
 local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local record, marker, watermark = ARGV[4], ARGV[5], ARGV[6]
 local singletons = {[ARGV[7]] = true, [ARGV[8]] = true, [ARGV[9]] = true}
@@ -310,6 +344,7 @@ for _, key in ipairs(KEYS) do
       fixed = fixed + 1
     elseif kind_is(rest, marker) or kind_is(rest, watermark) then
       redis.call('PEXPIRE', key, ARGV[3])
+      outlive(prefix, key, ARGV[3])
       fixed = fixed + 1
     else
       unknown = unknown + 1
