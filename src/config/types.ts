@@ -81,6 +81,8 @@ export interface Config {
   readonly httpAddr: HostPort;
   readonly otlpEndpoint?: string;
   readonly idempotencyTtlMs: number;
+  /** How long an idempotent RefreshToken response is replayed (TOKEN_ENGINE_REFRESH_REPLAY_WINDOW). */
+  readonly refreshReplayWindowMs: number;
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
   readonly jwksCacheMaxAgeMs: number;

@@ -118,6 +118,10 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_IDEMPOTENCY_TTL', field: 'idempotencyTtlMs', type: duration,
     default: 24 * HOUR, onInvalid: 'warn',
     description: 'How long a completed idempotent response is replayed.' }),
+  variable({ name: 'TOKEN_ENGINE_REFRESH_REPLAY_WINDOW', field: 'refreshReplayWindowMs', type: duration,
+    default: 5 * MINUTE, onInvalid: 'warn',
+    description: 'How long a completed idempotent RefreshToken response is replayed (at most TOKEN_ENGINE_IDEMPOTENCY_TTL); ' +
+      'after it the key is forgotten and a retry presents the already-rotated refresh token again: reuse, PERMISSION_DENIED.' }),
   variable({ name: 'TOKEN_ENGINE_MAX_CONNECTION_AGE', field: 'maxConnectionAgeMs', type: duration,
     default: 30 * MINUTE, onInvalid: 'warn',
     description: 'gRPC connections are asked to reconnect after this age (load spreading).' }),
