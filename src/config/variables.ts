@@ -147,6 +147,10 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_REFRESH_TOKEN_TTL', field: 'refreshTokenTtlMs', type: duration,
     default: 720 * HOUR, onInvalid: 'warn',
     description: 'Refresh token lifetime (30 days), counted from each issue or rotation (tenants may override).' }),
+  variable({ name: 'TOKEN_ENGINE_MAX_FAMILIES_PER_USER', field: 'maxFamiliesPerUser', type: intBetween(1, 100_000),
+    default: 100, onInvalid: 'warn',
+    description: 'Live refresh-token families (sessions: one per IssueToken, kept by its refreshes) one user of a tenant ' +
+      'may hold. IssueToken beyond it revokes the user\'s family that would expire first, in the same atomic step.' }),
   variable({ name: 'TOKEN_ENGINE_KEY_ROTATION_INTERVAL', field: 'keyRotationIntervalMs', type: duration,
     default: 720 * HOUR, onInvalid: 'warn',
     description: 'How long a signing key signs before its successor takes over (30 days).' }),

@@ -175,12 +175,16 @@ export class TokenService {
     if (state.familyRevoked || rsq <= state.watermark) throw refusal('revoked');
   }
 
-  /** RFC 7009: revoking an unknown or already revoked token succeeds. */
+  /**
+   * RFC 7009: revoking an unknown or already revoked token succeeds. Such a no-op leaves
+   * no audit record, log line or count: only a revocation that changed something does.
+   */
   async revokeToken(tenantId: string, refreshToken: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
     const audit = this.audit(caller, 'token', tokenRef(refreshToken), '');
-    await this.deps.store.revokeToken(tenant.storePolicy, refreshTokenDigest(refreshToken), audit);
-    this.afterRevocation(tenant, audit);
+    if (await this.deps.store.revokeToken(tenant.storePolicy, refreshTokenDigest(refreshToken), audit)) {
+      this.afterRevocation(tenant, audit);
+    }
   }
 
   async revokeUser(tenantId: string, userId: string, caller: Caller): Promise<void> {

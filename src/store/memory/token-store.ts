@@ -41,17 +41,23 @@ class TenantData {
   readonly revokedFamilies: ExpiringMap<string, true>;
   /** Watermarks (issue sequences) by a collision-free composite key (JSON of the id tuple). */
   readonly watermarks: ExpiringMap<string, number>;
+  /**
+   * Per user with a capped tenant: live family id → its current expiry (the Redis `uf:`
+   * set); the user's entry lapses with its latest family.
+   */
+  readonly userFamilies: ExpiringMap<string, Map<string, number>>;
   readonly audit = new BoundedLog<RevocationAudit>(AUDIT_RECORDS_PER_TENANT);
 
   constructor(clock: Clock) {
     this.tokens = new ExpiringMap(clock);
     this.revokedFamilies = new ExpiringMap(clock);
     this.watermarks = new ExpiringMap(clock);
+    this.userFamilies = new ExpiringMap(clock);
   }
 
   /** The maps whose entries expire: what a sweep walks. */
   expiring(): readonly ExpiringMap<string, unknown>[] {
-    return [this.tokens, this.revokedFamilies, this.watermarks];
+    return [this.tokens, this.revokedFamilies, this.watermarks, this.userFamilies];
   }
 }
 
@@ -72,7 +78,9 @@ export class MemoryTokenStore implements TokenStore {
 
   async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<number> {
     const t = this.tenant(policy.tenantId);
-    return this.store(t, token, token.familyId);
+    const sequence = this.store(t, token, token.familyId);
+    if (policy.maxFamiliesPerUser !== undefined) this.admitFamily(t, policy, token, policy.maxFamiliesPerUser);
+    return sequence;
   }
 
   async discard(policy: TenantStorePolicy, digest: string): Promise<void> {
@@ -110,17 +118,22 @@ export class MemoryTokenStore implements TokenStore {
     this.store(t, { ...next, subject: entry.token.subject, audiences: entry.token.audiences }, entry.token.familyId, {
       sequence,
     });
+    const families = t.userFamilies.get(entry.token.subject, now);
+    if (families?.has(entry.token.familyId)) {
+      families.set(entry.token.familyId, next.expiresAt);
+      t.userFamilies.setUntil(entry.token.subject, families, Math.max(...families.values()));
+    }
     return { kind: 'rotated' };
   }
 
-  async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void> {
+  async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<boolean> {
     const t = this.tenant(policy.tenantId);
     const entry = t.tokens.get(digest);
-    if (entry) {
-      entry.state = 'revoked';
-      this.revokeFamily(t, policy, entry.familyId, audit.occurredAt);
-    }
+    if (!entry || t.revokedFamilies.get(entry.familyId)) return false;
+    entry.state = 'revoked';
+    this.revokeFamily(t, policy, entry.familyId, audit.occurredAt);
     t.audit.push({ ...audit });
+    return true;
   }
 
   async revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
@@ -251,6 +264,27 @@ export class MemoryTokenStore implements TokenStore {
     t.tokens.setUntil(token.digest, entry, token.expiresAt);
     t.highWater = Math.max(t.highWater, token.expiresAt);
     return entry.sequence;
+  }
+
+  /**
+   * The per-user cap, as the Redis `admit_family`: expired families are dropped; at the
+   * cap, families already revoked go first, then the ones that would expire first are
+   * revoked until the new family fits.
+   */
+  private admitFamily(t: TenantData, policy: TenantStorePolicy, token: NewTokenFamily, cap: number): void {
+    const now = token.issuedAt;
+    const families = t.userFamilies.get(token.subject, now) ?? new Map<string, number>();
+    for (const [familyId, expiresAt] of families) if (expiresAt <= now) families.delete(familyId);
+    if (families.size >= cap) {
+      for (const familyId of families.keys()) if (t.revokedFamilies.get(familyId, now)) families.delete(familyId);
+      const oldestFirst = [...families].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0));
+      for (const [familyId] of oldestFirst.slice(0, Math.max(0, families.size - cap + 1))) {
+        this.revokeFamily(t, policy, familyId, now);
+        families.delete(familyId);
+      }
+    }
+    families.set(token.familyId, token.expiresAt);
+    t.userFamilies.setUntil(token.subject, families, Math.max(...families.values()));
   }
 
   /** When a revocation marker set now lapses: one retention from now, or the high-water mark when later. */

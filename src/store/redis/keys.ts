@@ -17,6 +17,7 @@ export function encodeId(id: string): string {
 /**
  * The kinds of per-token key, by what follows the tenant prefix. The reconciler tells
  * them from the per-tenant singletons (`seq`, `hwm`, `keys`, `audit`, `events`) by these.
+ * (The per-user family sets, `uf:`, always carry an expiry: no kind is needed for them.)
  */
 export const TOKEN_KEY_KINDS = {
   /** Refresh-token record (hash); expires at its `exp` field. */
@@ -70,6 +71,13 @@ export class TenantKeys {
    */
   refreshHighWater(): string {
     return `${this.prefix}hwm`;
+  }
+  /**
+   * Sorted set: the user's live refresh-token families, scored by their current expiry
+   * (the per-user cap); expires with its latest family.
+   */
+  userFamilies(userId: string): string {
+    return `${this.prefix}uf:${encodeId(userId)}`;
   }
   /** Watermark: tokens of the user at or below it are revoked. */
   userWatermark(userId: string): string {

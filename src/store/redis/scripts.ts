@@ -5,7 +5,8 @@
  *
  * Token record (hash): sub, aud (JSON array), clm (JSON object), fam (family id),
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
- * r = revoked), rk (JSON array of the watermark keys that apply to the token).
+ * r = revoked), rk (JSON array of the watermark keys that apply to the token), uf (the
+ * key of the user's live families, when the tenant caps them).
  *
  * The tenant's refresh high-water mark (`hwm`, ms) is the latest refresh-token `exp` any
  * script has written; ISSUE, ROTATE and IMPORT_TOKENS raise it, it never falls, and it
@@ -103,16 +104,57 @@ end
 `;
 
 /**
- * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk.
+ * The user's live families (`uf:<user>`, a sorted set of family ids scored by the
+ * family's current expiry), for the per-user cap. `admit_family` makes room for a new
+ * family: expired ones are dropped; at the cap, families already revoked by marker go
+ * first, then the ones that would expire first are revoked (marker and event, as
+ * REVOKE_TOKEN does) until one slot is free. `refresh_family` moves a rotated family's
+ * score to its new expiry. The set expires with its latest family.
+ */
+const FAMILIES = `
+local function families_expire(uf)
+  local top = redis.call('ZRANGE', uf, -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('PEXPIREAT', uf, top[2]) end
+end
+local function admit_family(prefix, uf, fam, exp, cap, now, retention, keep)
+  cap = tonumber(cap)
+  redis.call('ZREMRANGEBYSCORE', uf, '-inf', now)
+  if redis.call('ZCARD', uf) >= cap then
+    for _, f in ipairs(redis.call('ZRANGE', uf, 0, -1)) do
+      if redis.call('EXISTS', prefix .. 'fr:' .. f) == 1 then redis.call('ZREM', uf, f) end
+    end
+    local over = redis.call('ZCARD', uf) - cap + 1
+    if over > 0 then
+      for _, f in ipairs(redis.call('ZRANGE', uf, 0, over - 1)) do revoke_family(prefix, f, retention, keep, now) end
+      redis.call('ZREMRANGEBYRANK', uf, 0, over - 1)
+    end
+  end
+  redis.call('ZADD', uf, exp, fam)
+  families_expire(uf)
+end
+local function refresh_family(uf, fam, exp)
+  redis.call('ZADD', uf, 'XX', exp, fam)
+  families_expire(uf)
+end
+`;
+
+/**
+ * KEYS[1] new record, KEYS[2] the user's live families.
+ * ARGV: prefix, sub, aud, clm, fam, iat, exp, rk, then the per-user family cap ('0': no
+ * cap, the set is not kept), retention, event retention.
  * Returns the issue sequence (the access token's `rsq`: IssueToken signs after this).
  */
-export const ISSUE = `${HIGH_WATER}
+export const ISSUE = `${PRELUDE}${FAMILIES}
 local prefix = ARGV[1]
 local seq = redis.call('INCR', prefix .. 'seq')
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'aud', ARGV[3], 'clm', ARGV[4], 'fam', ARGV[5],
   'seq', seq, 'iat', ARGV[6], 'exp', ARGV[7], 'st', 'a', 'rk', ARGV[8])
 redis.call('PEXPIREAT', KEYS[1], ARGV[7])
 raise_high_water(prefix, ARGV[7])
+if ARGV[9] ~= '0' then
+  redis.call('HSET', KEYS[1], 'uf', KEYS[2])
+  admit_family(prefix, KEYS[2], ARGV[5], ARGV[7], ARGV[9], ARGV[6], ARGV[10], ARGV[11])
+end
 return seq
 `;
 
@@ -138,7 +180,7 @@ return {'active', d[1], d[2], d[3], f[4], seq}
  * The successor takes `seq` (reserved by PRESENT), or the next issue sequence number
  * when it is ''. Returns {'rotated'} | {'not_found'} | {'revoked'} | {'reused'}.
  */
-export const ROTATE = `${PRELUDE}
+export const ROTATE = `${PRELUDE}${FAMILIES}
 local prefix = ARGV[1]
 local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3], ARGV[7])
 if state ~= 'active' then return {state} end
@@ -150,20 +192,27 @@ redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4
   'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 raise_high_water(prefix, ARGV[6])
+local uf = redis.call('HGET', KEYS[1], 'uf')
+if uf then
+  redis.call('HSET', KEYS[2], 'uf', uf)
+  refresh_family(uf, f[4], ARGV[6])
+end
 return {'rotated'}
 `;
 
 /**
  * KEYS[1] record of the token to revoke (may not exist).
  * ARGV: prefix, retention, audit maxlen, the six audit fields, event retention, revoked-at ms.
+ * Returns 1 when this call revoked the family (record, marker, event and audit record
+ * written), 0 when the token is unknown or its family was already revoked: a no-op
+ * writes nothing, so repeated no-ops cannot push real records out of the audit stream.
  */
 export const REVOKE_TOKEN = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local fam = redis.call('HGET', KEYS[1], 'fam')
-if fam then
-  redis.call('HSET', KEYS[1], 'st', 'r')
-  revoke_family(prefix, fam, retention, ARGV[10], ARGV[11])
-end
+if not fam or redis.call('EXISTS', prefix .. 'fr:' .. fam) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'st', 'r')
+revoke_family(prefix, fam, retention, ARGV[10], ARGV[11])
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 return 1
 `;
