@@ -29,7 +29,8 @@
 
 /**
  * The refresh high-water mark: `raise_high_water` after writing a record that expires at
- * `exp`; `outlive` after setting a revocation marker with a TTL of `retention` ms.
+ * `exp`; `outlive` after setting a revocation marker with a TTL of `retention` ms
+ * (`outlive_until` when the mark was already read).
  */
 const HIGH_WATER = `
 local function raise_high_water(prefix, exp)
@@ -39,11 +40,14 @@ local function raise_high_water(prefix, exp)
     redis.call('PEXPIREAT', key, exp)
   end
 end
-local function outlive(prefix, key, retention)
-  local mark = tonumber(redis.call('GET', prefix .. 'hwm') or '0')
+local function outlive_until(key, mark, retention)
+  mark = tonumber(mark or '0')
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   if mark > now + tonumber(retention) then redis.call('PEXPIREAT', key, string.format('%.0f', mark)) end
+end
+local function outlive(prefix, key, retention)
+  outlive_until(key, redis.call('GET', prefix .. 'hwm'), retention)
 end
 `;
 
@@ -226,9 +230,11 @@ return 1
  */
 export const REVOKE_WATERMARK = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
-local seq = redis.call('GET', prefix .. 'seq') or '0'
+-- One read for the sequence and the high-water mark: a bulk revocation stays a fixed handful of commands.
+local marks = redis.call('MGET', prefix .. 'seq', prefix .. 'hwm')
+local seq = marks[1] or '0'
 redis.call('SET', KEYS[1], seq, 'PX', retention)
-outlive(prefix, KEYS[1], retention)
+outlive_until(KEYS[1], marks[2], retention)
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 local fields = {'scope', ARGV[12], 'watermark', seq, 'revoked_at_ms', ARGV[11]}
 if ARGV[13] ~= '' then table.insert(fields, 'user_id'); table.insert(fields, ARGV[13]) end
