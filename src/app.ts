@@ -135,7 +135,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       intervalMs: config.reconciliationIntervalMs,
     });
 
-    const tokens = new TokenService({ tenants, store: stores.tokens, clock, log, metrics });
+    const tokens = new TokenService({
+      tenants,
+      store: stores.tokens,
+      clock,
+      log,
+      metrics,
+      refreshReplayWindowMs: config.refreshReplayWindowMs,
+    });
     const validator = new TokenValidator({ tenants, store: stores.tokens, clock, metrics });
     const feed = new RevocationFeed({ tenants, events: stores.events, clock, log, metrics });
     const health = new HealthStatus([SERVICE_NAME]);

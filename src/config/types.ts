@@ -81,6 +81,10 @@ export interface Config {
   readonly httpAddr: HostPort;
   readonly otlpEndpoint?: string;
   readonly idempotencyTtlMs: number;
+  /** Live refresh-token families one user of a tenant may hold (TOKEN_ENGINE_MAX_FAMILIES_PER_USER). */
+  readonly maxFamiliesPerUser: number;
+  /** How long an idempotent RefreshToken response is replayed (TOKEN_ENGINE_REFRESH_REPLAY_WINDOW). */
+  readonly refreshReplayWindowMs: number;
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeGraceMs: number;
   readonly jwksCacheMaxAgeMs: number;

@@ -118,6 +118,10 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_IDEMPOTENCY_TTL', field: 'idempotencyTtlMs', type: duration,
     default: 24 * HOUR, onInvalid: 'warn',
     description: 'How long a completed idempotent response is replayed.' }),
+  variable({ name: 'TOKEN_ENGINE_REFRESH_REPLAY_WINDOW', field: 'refreshReplayWindowMs', type: duration,
+    default: 5 * MINUTE, onInvalid: 'warn',
+    description: 'How long a completed idempotent RefreshToken response is replayed (at most TOKEN_ENGINE_IDEMPOTENCY_TTL); ' +
+      'after it the key is forgotten and a retry presents the already-rotated refresh token again: reuse, PERMISSION_DENIED.' }),
   variable({ name: 'TOKEN_ENGINE_MAX_CONNECTION_AGE', field: 'maxConnectionAgeMs', type: duration,
     default: 30 * MINUTE, onInvalid: 'warn',
     description: 'gRPC connections are asked to reconnect after this age (load spreading).' }),
@@ -143,6 +147,10 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_REFRESH_TOKEN_TTL', field: 'refreshTokenTtlMs', type: duration,
     default: 720 * HOUR, onInvalid: 'warn',
     description: 'Refresh token lifetime (30 days), counted from each issue or rotation (tenants may override).' }),
+  variable({ name: 'TOKEN_ENGINE_MAX_FAMILIES_PER_USER', field: 'maxFamiliesPerUser', type: intBetween(1, 100_000),
+    default: 100, onInvalid: 'warn',
+    description: 'Live refresh-token families (sessions: one per IssueToken, kept by its refreshes) one user of a tenant ' +
+      'may hold. IssueToken beyond it revokes the user\'s family that would expire first, in the same atomic step.' }),
   variable({ name: 'TOKEN_ENGINE_KEY_ROTATION_INTERVAL', field: 'keyRotationIntervalMs', type: duration,
     default: 720 * HOUR, onInvalid: 'warn',
     description: 'How long a signing key signs before its successor takes over (30 days).' }),

@@ -33,11 +33,21 @@ export interface StreamSink<Res> extends CallInfo {
  * make a retried call replay the first answer. The fingerprint is the request content
  * a replay must match: a key reused with different content is refused.
  */
-export interface IdempotencySpec<Wire> {
+export interface IdempotencySpec<Wire, Service = unknown, Res = unknown> {
   fingerprint(message: Wire): unknown;
+  /**
+   * How long a completed response of this method is replayed, when that should be
+   * shorter than TOKEN_ENGINE_IDEMPOTENCY_TTL; after it the key is forgotten.
+   */
+  replayTtlMs?(service: Service): number;
+  /**
+   * Runs before a completed response is replayed: throws a DomainError when the response
+   * may no longer be handed out (the tokens it carries were revoked since, say).
+   */
+  checkReplay?(service: Service, message: Wire, response: Res): Promise<void>;
 }
 
-interface RpcFacts<Wire, Req> {
+interface RpcFacts<Wire, Req, Service = unknown, Res = unknown> {
   /** Full proto service name, e.g. `token.v1.TokenEngine`. */
   readonly service: string;
   /** Method name as in the proto, e.g. `IssueToken`. */
@@ -52,7 +62,7 @@ interface RpcFacts<Wire, Req> {
    */
   tenantOf(message: Wire): string;
   /** Present for methods that honour idempotency keys. */
-  readonly idempotency?: IdempotencySpec<Wire> | undefined;
+  readonly idempotency?: IdempotencySpec<Wire, Service, Res> | undefined;
   /**
    * Safe for a client to repeat after UNAVAILABLE without an idempotency key: repeating
    * it has the effect of doing it once (revocations, reads).
@@ -63,13 +73,13 @@ interface RpcFacts<Wire, Req> {
 }
 
 /** A request-response method. */
-export interface UnaryRpc<Service, Wire, Req, Res> extends RpcFacts<Wire, Req> {
+export interface UnaryRpc<Service, Wire, Req, Res> extends RpcFacts<Wire, Req, Service, Res> {
   readonly kind: 'unary';
   handle(service: Service, request: Req, call: CallInfo): Promise<Res>;
 }
 
 /** A server-streaming method: the handler writes until it returns or the call ends. */
-export interface ServerStreamRpc<Service, Wire, Req, Res> extends RpcFacts<Wire, Req> {
+export interface ServerStreamRpc<Service, Wire, Req, Res> extends RpcFacts<Wire, Req, Service, Res> {
   readonly kind: 'server_stream';
   handle(service: Service, request: Req, sink: StreamSink<Res>): Promise<void>;
 }
@@ -122,7 +132,7 @@ export interface RpcBuilders<Def> {
   unary<M extends keyof Def & string, Service, Req>(
     method: M,
     definition: CommonDefinition<WireIn<Def[M]>, Req> & {
-      readonly idempotency?: IdempotencySpec<WireIn<Def[M]>>;
+      readonly idempotency?: IdempotencySpec<WireIn<Def[M]>, Service, WireOut<Def[M]>>;
       handle(service: Service, request: Req, call: CallInfo): Promise<WireOut<Def[M]>>;
     },
   ): UnaryRpc<Service, WireIn<Def[M]>, Req, WireOut<Def[M]>>;
@@ -148,7 +158,7 @@ export function rpcsOf<Def>(service: string): RpcBuilders<Def> {
     unary<M extends keyof Def & string, Service, Req>(
       method: M,
       definition: CommonDefinition<WireIn<Def[M]>, Req> & {
-        readonly idempotency?: IdempotencySpec<WireIn<Def[M]>>;
+        readonly idempotency?: IdempotencySpec<WireIn<Def[M]>, Service, WireOut<Def[M]>>;
         handle(service: Service, request: Req, call: CallInfo): Promise<WireOut<Def[M]>>;
       },
     ): UnaryRpc<Service, WireIn<Def[M]>, Req, WireOut<Def[M]>> {

@@ -29,7 +29,10 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     status: Status.NOT_FOUND,
     when: 'the refresh token is unknown, expired, malformed or of another tenant',
   },
-  refresh_token_revoked: { status: Status.PERMISSION_DENIED, when: 'the refresh token was revoked' },
+  refresh_token_revoked: {
+    status: Status.PERMISSION_DENIED,
+    when: 'the refresh token was revoked; or an idempotent IssueToken or RefreshToken replay whose tokens were revoked since',
+  },
   refresh_token_reused: {
     status: Status.PERMISSION_DENIED,
     when: 'the refresh token was already rotated: reuse detected, its whole family is now revoked',

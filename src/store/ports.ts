@@ -121,6 +121,12 @@ export interface TenantStorePolicy {
    * ({@link eventRetentionFor}). Absent: {@link DEFAULT_EVENT_RETENTION_MS}.
    */
   readonly eventRetentionMs?: number | undefined;
+  /**
+   * Live refresh-token families one user may hold: issuing one more revokes the user's
+   * family that would expire first (the least recently issued or refreshed), in the same
+   * atomic step. Absent: no cap.
+   */
+  readonly maxFamiliesPerUser?: number | undefined;
 }
 
 /** The clock leeway ValidateToken and the local verifier allow on `exp` and `nbf`. */
@@ -203,9 +209,11 @@ export interface TokenStore {
   ): Promise<RotateOutcome>;
   /**
    * Revokes the token's family. Unknown or already revoked tokens are not an error. A
-   * family revoked by this call gets a `family` revocation event.
+   * family revoked by this call gets a `family` revocation event and the audit record,
+   * and the call answers true; for an unknown token, or one whose family is already
+   * revoked, nothing is written (no audit record either) and it answers false.
    */
-  revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void>;
+  revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<boolean>;
   /**
    * Revokes every token of the user issued up to now. Every bulk revocation writes its
    * event (scope, ids, watermark) in the same atomic step as its watermark and audit record.

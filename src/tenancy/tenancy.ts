@@ -20,6 +20,8 @@ export interface TenantSettings {
   readonly rotationWindowGuardMs: number;
   readonly keyEncryptionKey: Buffer | undefined;
   readonly lockTtlMs: number;
+  /** Live refresh-token families a user may hold (TOKEN_ENGINE_MAX_FAMILIES_PER_USER); absent: no cap. */
+  readonly maxFamiliesPerUser?: number;
 }
 
 /** The settings of {@link TenantSettings} as the configuration gives them. */
@@ -33,6 +35,7 @@ export function tenantSettings(config: Config): TenantSettings {
     rotationWindowGuardMs: config.rotationWindowGuardMs,
     keyEncryptionKey: config.keyEncryptionKey,
     lockTtlMs: config.lockTtlMs,
+    maxFamiliesPerUser: config.maxFamiliesPerUser,
   };
 }
 
@@ -85,6 +88,7 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
       tenantId: definition.id,
       revocationRetentionMs: refreshTokenTtlMs,
       eventRetentionMs: eventRetentionFor(accessTokenTtlMs),
+      maxFamiliesPerUser: settings.maxFamiliesPerUser,
     },
   };
 }

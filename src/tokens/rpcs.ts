@@ -49,16 +49,26 @@ function wirePair(pair: IssuedPair): TokenPair {
   };
 }
 
+/** A replayed pair is handed out again only while nothing revoked it since */
+const checkReplay = (tokens: TokenService, m: { tenant_id: string }, response: TokenPair): Promise<void> =>
+  tokens.checkReplay(m.tenant_id, response.access_token ?? '');
+
 export const issueToken = tokenEngine.unary('IssueToken', {
   schema: IssueTokenRequest,
-  idempotency: { fingerprint: (m) => [m.sub, m.tenant_id, sortedClaims(m.claims ?? {}), m.audiences ?? []] },
+  idempotency: { fingerprint: (m) => [m.sub, m.tenant_id, sortedClaims(m.claims ?? {}), m.audiences ?? []], checkReplay },
   handle: async (tokens: TokenService, req) =>
     wirePair(await tokens.issue({ tenantId: req.tenant_id, subject: req.sub, audiences: req.audiences, claims: req.claims })),
 });
 
 export const refreshTokenRpc = tokenEngine.unary('RefreshToken', {
   schema: RefreshTokenRequest,
-  idempotency: { fingerprint: (m) => [m.refresh_token, m.tenant_id, sortedClaims(m.claims ?? {})] },
+  // A refresh response carries a live refresh token: replayed briefly (a lost response's
+  // retry), not for the whole idempotency TTL.
+  idempotency: {
+    fingerprint: (m) => [m.refresh_token, m.tenant_id, sortedClaims(m.claims ?? {})],
+    replayTtlMs: (tokens: TokenService) => tokens.refreshReplayWindowMs,
+    checkReplay,
+  },
   handle: async (tokens: TokenService, req) =>
     wirePair(await tokens.refresh({ tenantId: req.tenant_id, refreshToken: req.refresh_token, claims: req.claims })),
 });

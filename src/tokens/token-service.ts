@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { TokenMetrics } from '../observability/metrics.js';
@@ -40,7 +41,15 @@ export interface TokenServiceDeps {
   readonly log: Logger;
   /** Counters of issued, refreshed and revoked tokens and of detected reuse. */
   readonly metrics?: TokenMetrics;
+  /**
+   * How long an idempotent RefreshToken response is replayed
+   * (TOKEN_ENGINE_REFRESH_REPLAY_WINDOW); default {@link DEFAULT_REFRESH_REPLAY_WINDOW_MS}.
+   */
+  readonly refreshReplayWindowMs?: number;
 }
+
+/** The default replay window of an idempotent RefreshToken response: 5 minutes. */
+export const DEFAULT_REFRESH_REPLAY_WINDOW_MS = 5 * 60_000;
 
 /** Who asks for a revocation, for the audit trail. */
 export interface Caller {
@@ -143,12 +152,39 @@ export class TokenService {
     return pair(access, next.value, expiresAt, now);
   }
 
-  /** RFC 7009: revoking an unknown or already revoked token succeeds. */
+  /** How long an idempotent RefreshToken response is replayed. */
+  get refreshReplayWindowMs(): number {
+    return this.deps.refreshReplayWindowMs ?? DEFAULT_REFRESH_REPLAY_WINDOW_MS;
+  }
+
+  /**
+   * Before an idempotent IssueToken or RefreshToken response is replayed: refuses it
+   * (PERMISSION_DENIED) when its family or a watermark that applies to its access token
+   * was revoked since. The access token comes from the sealed record the service wrote
+   * itself, so its claims (`sid`, `rsq`, `sub`, `aud`) are read without verifying it again.
+   */
+  async checkReplay(tenantId: string, accessToken: string): Promise<void> {
+    const tenant = this.tenant(tenantId);
+    const claims = decodeJwt(accessToken);
+    const { sid, rsq, sub } = claims;
+    if (typeof sid !== 'string' || typeof rsq !== 'number' || typeof sub !== 'string') {
+      throw new Error('replayed access token lacks sid, rsq or sub');
+    }
+    const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
+    const state = await this.deps.store.revocationState(tenant.storePolicy, { familyId: sid, subject: sub, audiences });
+    if (state.familyRevoked || rsq <= state.watermark) throw refusal('revoked');
+  }
+
+  /**
+   * RFC 7009: revoking an unknown or already revoked token succeeds. Such a no-op leaves
+   * no audit record, log line or count: only a revocation that changed something does.
+   */
   async revokeToken(tenantId: string, refreshToken: string, caller: Caller): Promise<void> {
     const tenant = this.tenant(tenantId);
     const audit = this.audit(caller, 'token', tokenRef(refreshToken), '');
-    await this.deps.store.revokeToken(tenant.storePolicy, refreshTokenDigest(refreshToken), audit);
-    this.afterRevocation(tenant, audit);
+    if (await this.deps.store.revokeToken(tenant.storePolicy, refreshTokenDigest(refreshToken), audit)) {
+      this.afterRevocation(tenant, audit);
+    }
   }
 
   async revokeUser(tenantId: string, userId: string, caller: Caller): Promise<void> {

@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUDIT_RECORDS_PER_TENANT } from '../../src/store/audit-limit.js';
 import type { RevocationAudit, TenantStorePolicy } from '../../src/store/ports.js';
 import { mintRefreshToken } from '../../src/tokens/refresh-token.js';
@@ -184,6 +184,105 @@ describeStoreTargets('TokenStore', (backend, stores) => {
     await s.store.revokeUser(s.policy, 'alice', s.audit('user', 'alice'));
     expect(await s.kind(mine.digest)).toBe('revoked');
     expect(await s.kind(theirs.digest, other)).toBe('active');
+  });
+
+  it('revocations outlive every token they reach, even after the retention was lowered', async () => {
+    const s = setup();
+    const { elapse } = stores();
+    // Issued under a longer refresh lifetime than the one in force when they are revoked.
+    const long = { issuedAt: s.now(), expiresAt: s.now() + 4_000 };
+    const byUser = { ...newTokenFamily(s.now(), 0, 'alice', ['api']), ...long };
+    const byFamily = { ...newTokenFamily(s.now(), 0, 'bob', ['api']), ...long };
+    await s.store.issue(s.policy, byUser);
+    await s.store.issue(s.policy, byFamily);
+    const lowered: TenantStorePolicy = { ...s.policy, revocationRetentionMs: 300 };
+    await s.store.revokeUser(lowered, 'alice', s.audit('user', 'alice'));
+    await s.store.revokeToken(lowered, byFamily.digest, s.audit('token'));
+    await elapse(800);
+    expect(await s.kind(byUser.digest, lowered)).toBe('revoked');
+    expect(await s.kind(byFamily.digest, lowered)).toBe('revoked');
+    const state = await s.store.revocationState(lowered, { familyId: byFamily.familyId, subject: 'alice', audiences: ['api'] });
+    expect(state.familyRevoked).toBe(true);
+    expect(state.watermark).toBeGreaterThan(0);
+  });
+
+  describe('the per-user cap on live families (maxFamiliesPerUser)', () => {
+    const capped = (s: ReturnType<typeof setup>, cap: number): TenantStorePolicy => ({ ...s.policy, maxFamiliesPerUser: cap });
+    /** A family of `subject` expiring `offset` ms after the others (distinct expiries order them). */
+    const family = (s: ReturnType<typeof setup>, subject: string, offset: number) => ({
+      ...newTokenFamily(s.now(), 0, subject, ['api']),
+      expiresAt: s.now() + 30 * DAY + offset,
+    });
+
+    it('issuing past the cap revokes the family that would expire first; other users keep theirs', async () => {
+      const s = setup();
+      const p = capped(s, 3);
+      const a = family(s, 'alice', 1);
+      const b = family(s, 'alice', 2);
+      const c = family(s, 'alice', 3);
+      const d = family(s, 'alice', 4);
+      const bob = family(s, 'bob', 0);
+      for (const t of [a, b, c, bob]) await s.store.issue(p, t);
+      expect(await s.kind(a.digest, p)).toBe('active');
+      await s.store.issue(p, d);
+      expect(await s.kind(a.digest, p)).toBe('revoked');
+      for (const t of [b, c, d, bob]) expect(await s.kind(t.digest, p)).toBe('active');
+      const state = await s.store.revocationState(p, { familyId: a.familyId, subject: 'alice', audiences: ['api'] });
+      expect(state.familyRevoked).toBe(true);
+    });
+
+    it('a refresh keeps a family young: the least recently refreshed goes first', async () => {
+      const s = setup();
+      const p = capped(s, 2);
+      const a = family(s, 'alice', 1);
+      const b = family(s, 'alice', 2);
+      await s.store.issue(p, a);
+      await s.store.issue(p, b);
+      const successor = { ...s.next(), expiresAt: s.now() + 30 * DAY + 10 };
+      expect((await s.store.rotate(p, a.digest, successor, s.now())).kind).toBe('rotated');
+      await s.store.issue(p, family(s, 'alice', 3));
+      expect(await s.kind(b.digest, p)).toBe('revoked');
+      expect(await s.kind(successor.digest, p)).toBe('active');
+    });
+
+    it('families revoked otherwise free their slot without revoking another', async () => {
+      const s = setup();
+      const p = capped(s, 2);
+      const a = family(s, 'alice', 1);
+      const b = family(s, 'alice', 2);
+      await s.store.issue(p, a);
+      await s.store.issue(p, b);
+      await s.store.revokeToken(p, a.digest, s.audit('token'));
+      const c = family(s, 'alice', 3);
+      await s.store.issue(p, c);
+      expect(await s.kind(b.digest, p)).toBe('active');
+      expect(await s.kind(c.digest, p)).toBe('active');
+    });
+
+    it('holds under concurrent issues: of 20 families at once, exactly the cap stay live', async () => {
+      const s = setup();
+      const p = capped(s, 5);
+      const families = Array.from({ length: 20 }, (_, i) => family(s, 'carol', i));
+      await Promise.all(families.map((t) => s.store.issue(p, t)));
+      const kinds = await Promise.all(families.map((t) => s.kind(t.digest, p)));
+      expect(kinds.filter((k) => k === 'active')).toHaveLength(5);
+      expect(kinds.filter((k) => k === 'revoked')).toHaveLength(15);
+    });
+  });
+
+  it('a revokeToken that changes nothing writes no audit record and answers false', async () => {
+    const s = setup();
+    const t = await s.issue('alice');
+    const sibling = await s.issue('alice');
+    expect(await s.store.revokeToken(s.policy, t.digest, s.audit('token'))).toBe(true);
+    expect(await s.store.revokeToken(s.policy, t.digest, s.audit('token'))).toBe(false);
+    expect(await s.store.revokeToken(s.policy, mintRefreshToken().digest, s.audit('token'))).toBe(false);
+    // Rotated, then its consumed predecessor presented: reuse revoked the family already.
+    const n = s.next();
+    await s.store.rotate(s.policy, sibling.digest, n, s.now());
+    expect(await s.kind(sibling.digest)).toBe('reused');
+    expect(await s.store.revokeToken(s.policy, n.digest, s.audit('token'))).toBe(false);
+    expect(await s.store.recentAudit(s.policy.tenantId, 10)).toHaveLength(1);
   });
 
   it('presenting does not consume a token', async () => {

@@ -188,8 +188,8 @@ describe('no credential fragment leaks into logs, spans, metrics or client error
     const before = await redis.xlen(auditKey);
     let reached = 0;
     const spy =
-      <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
-      (...args: A): Promise<void> => {
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> => {
         reached += 1;
         return fn.apply(store, args);
       };

@@ -61,7 +61,9 @@ function clientKeyOf(call: RpcCall, deps: IdempotencyDeps): string {
 /**
  * Claim-before-call idempotency for the methods whose descriptor has an idempotency
  * spec: a pending claim while the handler runs, a completed record (encrypted with a key
- * only the client's idempotency key yields) replayed with `x-idempotent-replay: true`,
+ * only the client's idempotency key yields) replayed with `x-idempotent-replay: true`
+ * for TOKEN_ENGINE_IDEMPOTENCY_TTL or the method's shorter replay TTL, once the method's
+ * replay check (if any) lets it out again,
  * and the claim released when the call fails, or is cancelled before its handler ran, so
  * an immediate retry can run (ADR 0002).
  */
@@ -97,6 +99,8 @@ export function idempotencyStep(deps: IdempotencyDeps): Step {
         deps.log.warn({ rpc_method: call.rpc.path }, 'idempotency record unreadable; treating as concurrent duplicate');
         throw new DomainError('idempotency_in_progress', MESSAGES.inProgress);
       }
+      // The method may refuse to hand the response out again (revoked tokens in it).
+      if (spec.checkReplay) await spec.checkReplay(call.service, call.message, opened.response);
       count(call, 'hit');
       call.responseHeaders.set(REPLAY_HEADER, 'true');
       return opened.response;
@@ -117,9 +121,10 @@ export function idempotencyStep(deps: IdempotencyDeps): Step {
       throw err;
     }
     const record = sealCompleted(secrets, requestFingerprint, response);
+    const ttlMs = Math.min(deps.idempotencyTtlMs, spec.replayTtlMs?.(call.service) ?? deps.idempotencyTtlMs);
     try {
       const kept = await inSpanAsync(deps.tracer, 'idempotency promote', () =>
-        deps.store.complete(secrets.id, owner, record, deps.idempotencyTtlMs),
+        deps.store.complete(secrets.id, owner, record, ttlMs),
       );
       if (!kept) deps.log.warn({ rpc_method: call.rpc.path }, 'idempotency claim expired before the response was stored');
     } catch (err) {

@@ -31,22 +31,33 @@ interface TokenEntry {
 
 class TenantData {
   sequence = 0;
+  /**
+   * The latest refresh-token expiry stored (the Redis `hwm` key): revocation markers live
+   * at least until it, so they outlive every token they can reach.
+   */
+  highWater = 0;
   readonly tokens: ExpiringMap<string, TokenEntry>;
   /** Revoked family ids (the value is unused: presence is the marker). */
   readonly revokedFamilies: ExpiringMap<string, true>;
   /** Watermarks (issue sequences) by a collision-free composite key (JSON of the id tuple). */
   readonly watermarks: ExpiringMap<string, number>;
+  /**
+   * Per user with a capped tenant: live family id → its current expiry (the Redis `uf:`
+   * set); the user's entry lapses with its latest family.
+   */
+  readonly userFamilies: ExpiringMap<string, Map<string, number>>;
   readonly audit = new BoundedLog<RevocationAudit>(AUDIT_RECORDS_PER_TENANT);
 
   constructor(clock: Clock) {
     this.tokens = new ExpiringMap(clock);
     this.revokedFamilies = new ExpiringMap(clock);
     this.watermarks = new ExpiringMap(clock);
+    this.userFamilies = new ExpiringMap(clock);
   }
 
   /** The maps whose entries expire: what a sweep walks. */
   expiring(): readonly ExpiringMap<string, unknown>[] {
-    return [this.tokens, this.revokedFamilies, this.watermarks];
+    return [this.tokens, this.revokedFamilies, this.watermarks, this.userFamilies];
   }
 }
 
@@ -67,7 +78,9 @@ export class MemoryTokenStore implements TokenStore {
 
   async issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<number> {
     const t = this.tenant(policy.tenantId);
-    return this.store(t, token, token.familyId);
+    const sequence = this.store(t, token, token.familyId);
+    if (policy.maxFamiliesPerUser !== undefined) this.admitFamily(t, policy, token, policy.maxFamiliesPerUser);
+    return sequence;
   }
 
   async discard(policy: TenantStorePolicy, digest: string): Promise<void> {
@@ -105,17 +118,22 @@ export class MemoryTokenStore implements TokenStore {
     this.store(t, { ...next, subject: entry.token.subject, audiences: entry.token.audiences }, entry.token.familyId, {
       sequence,
     });
+    const families = t.userFamilies.get(entry.token.subject, now);
+    if (families?.has(entry.token.familyId)) {
+      families.set(entry.token.familyId, next.expiresAt);
+      t.userFamilies.setUntil(entry.token.subject, families, Math.max(...families.values()));
+    }
     return { kind: 'rotated' };
   }
 
-  async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void> {
+  async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<boolean> {
     const t = this.tenant(policy.tenantId);
     const entry = t.tokens.get(digest);
-    if (entry) {
-      entry.state = 'revoked';
-      this.revokeFamily(t, policy, entry.familyId, audit.occurredAt);
-    }
+    if (!entry || t.revokedFamilies.get(entry.familyId)) return false;
+    entry.state = 'revoked';
+    this.revokeFamily(t, policy, entry.familyId, audit.occurredAt);
     t.audit.push({ ...audit });
+    return true;
   }
 
   async revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
@@ -141,7 +159,7 @@ export class MemoryTokenStore implements TokenStore {
       if (token.revoked && entry.state !== 'revoked' && !t.revokedFamilies.get(entry.familyId)) {
         entry.state = 'revoked';
         // As the Redis import script: the marker only (a migrated family has no access tokens of ours).
-        t.revokedFamilies.set(entry.familyId, true, policy.revocationRetentionMs);
+        t.revokedFamilies.setUntil(entry.familyId, true, this.markerExpiry(t, policy));
         return 'revoked';
       }
       return 'already';
@@ -244,13 +262,40 @@ export class MemoryTokenStore implements TokenStore {
       state,
     };
     t.tokens.setUntil(token.digest, entry, token.expiresAt);
+    t.highWater = Math.max(t.highWater, token.expiresAt);
     return entry.sequence;
+  }
+
+  /**
+   * The per-user cap, as the Redis `admit_family`: expired families are dropped; at the
+   * cap, families already revoked go first, then the ones that would expire first are
+   * revoked until the new family fits.
+   */
+  private admitFamily(t: TenantData, policy: TenantStorePolicy, token: NewTokenFamily, cap: number): void {
+    const now = token.issuedAt;
+    const families = t.userFamilies.get(token.subject, now) ?? new Map<string, number>();
+    for (const [familyId, expiresAt] of families) if (expiresAt <= now) families.delete(familyId);
+    if (families.size >= cap) {
+      for (const familyId of families.keys()) if (t.revokedFamilies.get(familyId, now)) families.delete(familyId);
+      const oldestFirst = [...families].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0));
+      for (const [familyId] of oldestFirst.slice(0, Math.max(0, families.size - cap + 1))) {
+        this.revokeFamily(t, policy, familyId, now);
+        families.delete(familyId);
+      }
+    }
+    families.set(token.familyId, token.expiresAt);
+    t.userFamilies.setUntil(token.subject, families, Math.max(...families.values()));
+  }
+
+  /** When a revocation marker set now lapses: one retention from now, or the high-water mark when later. */
+  private markerExpiry(t: TenantData, policy: TenantStorePolicy): number {
+    return Math.max(t.highWater, this.clock.now() + policy.revocationRetentionMs);
   }
 
   /** Sets the family marker; a family revoked now (not before) gets its event. */
   private revokeFamily(t: TenantData, policy: TenantStorePolicy, familyId: string, at: number): void {
     const fresh = t.revokedFamilies.get(familyId) === undefined;
-    t.revokedFamilies.set(familyId, true, policy.revocationRetentionMs);
+    t.revokedFamilies.setUntil(familyId, true, this.markerExpiry(t, policy));
     if (fresh) this.event(policy, 'family', { familyId, revokedAtMs: at });
   }
 
@@ -263,7 +308,7 @@ export class MemoryTokenStore implements TokenStore {
     audience: string,
   ): void {
     const t = this.tenant(policy.tenantId);
-    t.watermarks.set(JSON.stringify(ids), t.sequence, policy.revocationRetentionMs);
+    t.watermarks.setUntil(JSON.stringify(ids), t.sequence, this.markerExpiry(t, policy));
     t.audit.push({ ...audit });
     this.event(policy, scope, { userId, audience, watermark: t.sequence, revokedAtMs: audit.occurredAt });
   }

@@ -16,14 +16,15 @@ export function encodeId(id: string): string {
 
 /**
  * The kinds of per-token key, by what follows the tenant prefix. The reconciler tells
- * them from the per-tenant singletons (`seq`, `keys`, `audit`, `events`) by these.
+ * them from the per-tenant singletons (`seq`, `hwm`, `keys`, `audit`, `events`) by these.
+ * (The per-user family sets, `uf:`, always carry an expiry: no kind is needed for them.)
  */
 export const TOKEN_KEY_KINDS = {
   /** Refresh-token record (hash); expires at its `exp` field. */
   record: 'rt:',
-  /** Family-revoked marker; lives one refresh lifetime. */
+  /** Family-revoked marker; lives one refresh lifetime, or until the refresh high-water mark when later. */
   familyMarker: 'fr:',
-  /** Revocation watermark (user, audience, user+audience); lives one refresh lifetime. */
+  /** Revocation watermark (user, audience, user+audience); lives as long as a family marker. */
   watermark: 'rv:',
 } as const;
 
@@ -63,6 +64,20 @@ export class TenantKeys {
   /** Counter: the tenant's issue sequence. */
   sequence(): string {
     return `${this.prefix}seq`;
+  }
+  /**
+   * String: the latest refresh-token expiry (ms) written for the tenant; only rises, and
+   * expires at its own value. Revocation markers live at least until it.
+   */
+  refreshHighWater(): string {
+    return `${this.prefix}hwm`;
+  }
+  /**
+   * Sorted set: the user's live refresh-token families, scored by their current expiry
+   * (the per-user cap); expires with its latest family.
+   */
+  userFamilies(userId: string): string {
+    return `${this.prefix}uf:${encodeId(userId)}`;
   }
   /** Watermark: tokens of the user at or below it are revoked. */
   userWatermark(userId: string): string {

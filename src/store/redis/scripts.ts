@@ -5,7 +5,15 @@
  *
  * Token record (hash): sub, aud (JSON array), clm (JSON object), fam (family id),
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
- * r = revoked), rk (JSON array of the watermark keys that apply to the token).
+ * r = revoked), rk (JSON array of the watermark keys that apply to the token), uf (the
+ * key of the user's live families, when the tenant caps them).
+ *
+ * The tenant's refresh high-water mark (`hwm`, ms) is the latest refresh-token `exp` any
+ * script has written; ISSUE, ROTATE and IMPORT_TOKENS raise it, it never falls, and it
+ * expires at its own value (no token of the tenant outlives it). Family markers and
+ * watermarks live until it, or one retention from now when that is later: a revocation
+ * must outlive every token it can reach, even one issued under a longer refresh lifetime
+ * than the one configured when it is revoked.
  *
  * Revocation events (stream `events`, WatchRevocations) are appended by the same script
  * as the revocation they describe: REVOKE_TOKEN and reuse detection in PRESENT/ROTATE
@@ -19,8 +27,32 @@
  * recognise it by its body or SHA1. The stores run these through `defineScript`.
  */
 
+/**
+ * The refresh high-water mark: `raise_high_water` after writing a record that expires at
+ * `exp`; `outlive` after setting a revocation marker with a TTL of `retention` ms
+ * (`outlive_until` when the mark was already read).
+ */
+const HIGH_WATER = `
+local function raise_high_water(prefix, exp)
+  local key = prefix .. 'hwm'
+  if tonumber(exp) > tonumber(redis.call('GET', key) or '0') then
+    redis.call('SET', key, exp)
+    redis.call('PEXPIREAT', key, exp)
+  end
+end
+local function outlive_until(key, mark, retention)
+  mark = tonumber(mark or '0')
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if mark > now + tonumber(retention) then redis.call('PEXPIREAT', key, string.format('%.0f', mark)) end
+end
+local function outlive(prefix, key, retention)
+  outlive_until(key, redis.call('GET', prefix .. 'hwm'), retention)
+end
+`;
+
 /** Shared helpers: load a live record and decide whether it is revoked. */
-const PRELUDE = `
+const PRELUDE = `${HIGH_WATER}
 local function live(key, now)
   local f = redis.call('HMGET', key, 'st', 'seq', 'exp', 'fam', 'rk')
   if not f[1] then return nil end
@@ -53,6 +85,7 @@ local function revoke_family(prefix, fam, retention, keep, at)
   local marker = prefix .. 'fr:' .. fam
   local fresh = redis.call('EXISTS', marker) == 0
   redis.call('SET', marker, '1', 'PX', retention)
+  outlive(prefix, marker, retention)
   if fresh then event(prefix, keep, {'scope', 'family', 'family_id', fam, 'revoked_at_ms', at}) end
 end
 -- The checks of a presented token, shared by PRESENT and ROTATE: 'active' with the record,
@@ -75,15 +108,57 @@ end
 `;
 
 /**
- * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk.
+ * The user's live families (`uf:<user>`, a sorted set of family ids scored by the
+ * family's current expiry), for the per-user cap. `admit_family` makes room for a new
+ * family: expired ones are dropped; at the cap, families already revoked by marker go
+ * first, then the ones that would expire first are revoked (marker and event, as
+ * REVOKE_TOKEN does) until one slot is free. `refresh_family` moves a rotated family's
+ * score to its new expiry. The set expires with its latest family.
+ */
+const FAMILIES = `
+local function families_expire(uf)
+  local top = redis.call('ZRANGE', uf, -1, -1, 'WITHSCORES')
+  if top[2] then redis.call('PEXPIREAT', uf, top[2]) end
+end
+local function admit_family(prefix, uf, fam, exp, cap, now, retention, keep)
+  cap = tonumber(cap)
+  redis.call('ZREMRANGEBYSCORE', uf, '-inf', now)
+  if redis.call('ZCARD', uf) >= cap then
+    for _, f in ipairs(redis.call('ZRANGE', uf, 0, -1)) do
+      if redis.call('EXISTS', prefix .. 'fr:' .. f) == 1 then redis.call('ZREM', uf, f) end
+    end
+    local over = redis.call('ZCARD', uf) - cap + 1
+    if over > 0 then
+      for _, f in ipairs(redis.call('ZRANGE', uf, 0, over - 1)) do revoke_family(prefix, f, retention, keep, now) end
+      redis.call('ZREMRANGEBYRANK', uf, 0, over - 1)
+    end
+  end
+  redis.call('ZADD', uf, exp, fam)
+  families_expire(uf)
+end
+local function refresh_family(uf, fam, exp)
+  redis.call('ZADD', uf, 'XX', exp, fam)
+  families_expire(uf)
+end
+`;
+
+/**
+ * KEYS[1] new record, KEYS[2] the user's live families.
+ * ARGV: prefix, sub, aud, clm, fam, iat, exp, rk, then the per-user family cap ('0': no
+ * cap, the set is not kept), retention, event retention.
  * Returns the issue sequence (the access token's `rsq`: IssueToken signs after this).
  */
-export const ISSUE = `
+export const ISSUE = `${PRELUDE}${FAMILIES}
 local prefix = ARGV[1]
 local seq = redis.call('INCR', prefix .. 'seq')
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'aud', ARGV[3], 'clm', ARGV[4], 'fam', ARGV[5],
   'seq', seq, 'iat', ARGV[6], 'exp', ARGV[7], 'st', 'a', 'rk', ARGV[8])
 redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+raise_high_water(prefix, ARGV[7])
+if ARGV[9] ~= '0' then
+  redis.call('HSET', KEYS[1], 'uf', KEYS[2])
+  admit_family(prefix, KEYS[2], ARGV[5], ARGV[7], ARGV[9], ARGV[6], ARGV[10], ARGV[11])
+end
 return seq
 `;
 
@@ -109,7 +184,7 @@ return {'active', d[1], d[2], d[3], f[4], seq}
  * The successor takes `seq` (reserved by PRESENT), or the next issue sequence number
  * when it is ''. Returns {'rotated'} | {'not_found'} | {'revoked'} | {'reused'}.
  */
-export const ROTATE = `${PRELUDE}
+export const ROTATE = `${PRELUDE}${FAMILIES}
 local prefix = ARGV[1]
 local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3], ARGV[7])
 if state ~= 'active' then return {state} end
@@ -120,20 +195,28 @@ if seq == '' then seq = redis.call('INCR', prefix .. 'seq') end
 redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4],
   'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
+raise_high_water(prefix, ARGV[6])
+local uf = redis.call('HGET', KEYS[1], 'uf')
+if uf then
+  redis.call('HSET', KEYS[2], 'uf', uf)
+  refresh_family(uf, f[4], ARGV[6])
+end
 return {'rotated'}
 `;
 
 /**
  * KEYS[1] record of the token to revoke (may not exist).
  * ARGV: prefix, retention, audit maxlen, the six audit fields, event retention, revoked-at ms.
+ * Returns 1 when this call revoked the family (record, marker, event and audit record
+ * written), 0 when the token is unknown or its family was already revoked: a no-op
+ * writes nothing, so repeated no-ops cannot push real records out of the audit stream.
  */
 export const REVOKE_TOKEN = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local fam = redis.call('HGET', KEYS[1], 'fam')
-if fam then
-  redis.call('HSET', KEYS[1], 'st', 'r')
-  revoke_family(prefix, fam, retention, ARGV[10], ARGV[11])
-end
+if not fam or redis.call('EXISTS', prefix .. 'fr:' .. fam) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'st', 'r')
+revoke_family(prefix, fam, retention, ARGV[10], ARGV[11])
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 return 1
 `;
@@ -147,8 +230,11 @@ return 1
  */
 export const REVOKE_WATERMARK = `${PRELUDE}
 local prefix, retention, maxlen = ARGV[1], ARGV[2], ARGV[3]
-local seq = redis.call('GET', prefix .. 'seq') or '0'
+-- One read for the sequence and the high-water mark: a bulk revocation stays a fixed handful of commands.
+local marks = redis.call('MGET', prefix .. 'seq', prefix .. 'hwm')
+local seq = marks[1] or '0'
 redis.call('SET', KEYS[1], seq, 'PX', retention)
+outlive_until(KEYS[1], marks[2], retention)
 audit(prefix, maxlen, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]})
 local fields = {'scope', ARGV[12], 'watermark', seq, 'revoked_at_ms', ARGV[11]}
 if ARGV[13] ~= '' then table.insert(fields, 'user_id'); table.insert(fields, ARGV[13]) end
@@ -167,7 +253,7 @@ return tonumber(seq)
  * script, so each is all or nothing. Returns one outcome per token:
  * 'imported' | 'imported_revoked' | 'already' | 'revoked'.
  */
-export const IMPORT_TOKENS = `
+export const IMPORT_TOKENS = `${HIGH_WATER}
 local prefix, retention = ARGV[1], ARGV[2]
 local out = {}
 for i, key in ipairs(KEYS) do
@@ -181,10 +267,12 @@ for i, key in ipairs(KEYS) do
     redis.call('HSET', key, 'sub', ARGV[b + 1], 'aud', ARGV[b + 2], 'clm', ARGV[b + 3], 'fam', ARGV[b + 4],
       'seq', seq, 'iat', ARGV[b + 5], 'exp', ARGV[b + 6], 'st', st, 'rk', ARGV[b + 7])
     redis.call('PEXPIREAT', key, ARGV[b + 6])
+    raise_high_water(prefix, ARGV[b + 6])
     if revoked then out[i] = 'imported_revoked' else out[i] = 'imported' end
   elseif revoked and f[1] ~= 'r' and redis.call('EXISTS', prefix .. 'fr:' .. f[2]) == 0 then
     redis.call('HSET', key, 'st', 'r')
     redis.call('SET', prefix .. 'fr:' .. f[2], '1', 'PX', retention)
+    outlive(prefix, prefix .. 'fr:' .. f[2], retention)
     out[i] = 'revoked'
   else
     out[i] = 'already'
@@ -281,12 +369,13 @@ return 0
  * then the event stream's key and its retention (ms).
  * A key without an expiry gets one: a token record at its `exp` (no later than one
  * retention from now; a record with no readable `exp` gets the retention), a marker or
- * watermark the retention, the event stream its event retention. Singletons are left as
+ * watermark the retention or the high-water mark (as when it was set), the event stream
+ * its event retention. Singletons are left as
  * they are; any other key without an expiry is only counted. The PTTL check and the fix
  * run in one script, so a key written meanwhile by a normal script (which always sets
  * its expiry) is never touched. Returns {fixed, unknown}.
  */
-export const RECONCILE_KEYS = `
+export const RECONCILE_KEYS = `${HIGH_WATER}
 local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local record, marker, watermark = ARGV[4], ARGV[5], ARGV[6]
 local singletons = {[ARGV[7]] = true, [ARGV[8]] = true, [ARGV[9]] = true}
@@ -310,6 +399,7 @@ for _, key in ipairs(KEYS) do
       fixed = fixed + 1
     elseif kind_is(rest, marker) or kind_is(rest, watermark) then
       redis.call('PEXPIRE', key, ARGV[3])
+      outlive(prefix, key, ARGV[3])
       fixed = fixed + 1
     else
       unknown = unknown + 1

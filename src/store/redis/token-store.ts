@@ -22,7 +22,7 @@ import { defineScript, integerReply, stringsReply } from './define-script.js';
 import { TenantKeys } from './keys.js';
 import { IMPORT_TOKENS, ISSUE, PRESENT, REVOKE_TOKEN, REVOKE_WATERMARK, ROTATE, TOKEN_STATES } from './scripts.js';
 
-const issueScript = defineScript({ name: 'issue', keys: 1, lua: ISSUE, reply: integerReply('issue') });
+const issueScript = defineScript({ name: 'issue', keys: 2, lua: ISSUE, reply: integerReply('issue') });
 
 const presentScript = defineScript({
   name: 'present',
@@ -94,7 +94,7 @@ export class RedisTokenStore implements TokenStore {
     const k = this.keys(policy.tenantId);
     return issueScript(
       this.redis,
-      [k.refreshToken(token.digest)],
+      [k.refreshToken(token.digest), k.userFamilies(token.subject)],
       [
         k.prefix,
         token.subject,
@@ -104,6 +104,9 @@ export class RedisTokenStore implements TokenStore {
         token.issuedAt,
         token.expiresAt,
         JSON.stringify(k.watermarksFor(token.subject, token.audiences)),
+        policy.maxFamiliesPerUser ?? 0,
+        policy.revocationRetentionMs,
+        eventRetentionOf(policy),
       ],
     );
   }
@@ -146,9 +149,9 @@ export class RedisTokenStore implements TokenStore {
     );
   }
 
-  async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<void> {
+  async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<boolean> {
     const k = this.keys(policy.tenantId);
-    await revokeTokenScript(
+    const revoked = await revokeTokenScript(
       this.redis,
       [k.refreshToken(digest)],
       [
@@ -160,6 +163,7 @@ export class RedisTokenStore implements TokenStore {
         audit.occurredAt,
       ],
     );
+    return revoked === 1;
   }
 
   revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {

@@ -278,6 +278,7 @@ describe('loadConfig: defaults', () => {
     const declared = new Map(ENV_VARIABLES.map((v) => [v.name, v.default]));
     const durationFields: Record<string, number> = {
       TOKEN_ENGINE_IDEMPOTENCY_TTL: config.idempotencyTtlMs,
+      TOKEN_ENGINE_REFRESH_REPLAY_WINDOW: config.refreshReplayWindowMs,
       TOKEN_ENGINE_MAX_CONNECTION_AGE: config.maxConnectionAgeMs,
       TOKEN_ENGINE_MAX_CONNECTION_AGE_GRACE: config.maxConnectionAgeGraceMs,
       TOKEN_ENGINE_JWKS_CACHE_MAX_AGE: config.jwksCacheMaxAgeMs,
@@ -389,8 +390,8 @@ describe('loadConfig: full population', () => {
 describe('loadConfig: durations', () => {
   const DURATION_VARS = ENV_VARIABLES.filter((v) => v.type === 'duration').map((v) => v.name);
 
-  it('covers all ten duration variables', () => {
-    expect(DURATION_VARS).toHaveLength(10);
+  it('covers all eleven duration variables', () => {
+    expect(DURATION_VARS).toHaveLength(11);
   });
 
   it.each(DURATION_VARS)('%s: unparsable → warning naming it + default', (name) => {
@@ -848,7 +849,7 @@ describe('ENV_VARIABLES', () => {
   it('lists each variable once, frozen', () => {
     const names = ENV_VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(48);
+    expect(names.length).toBe(50);
     expect(Object.isFrozen(ENV_VARIABLES)).toBe(true);
     for (const v of ENV_VARIABLES) {
       expect(Object.isFrozen(v)).toBe(true);
