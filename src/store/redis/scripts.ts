@@ -5,7 +5,8 @@
  *
  * Token record (hash): sub, aud (JSON array), clm (JSON object), fam (family id),
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
- * r = revoked), rk (JSON array of the watermark keys that apply to the token).
+ * r = revoked), rk (JSON array of the watermark keys that apply to the token), and for a
+ * DPoP-bound family jkt (the key's RFC 7638 thumbprint).
  *
  * Revocation events (stream `events`, WatchRevocations) are appended by the same script
  * as the revocation they describe: REVOKE_TOKEN and reuse detection in PRESENT/ROTATE
@@ -75,21 +76,24 @@ end
 `;
 
 /**
- * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk.
+ * KEYS[1] new record. ARGV: prefix, sub, aud, clm, fam, iat, exp, rk, jkt (optional).
  * Returns the issue sequence (the access token's `rsq`: IssueToken signs after this).
+ * A DPoP-bound family's records carry `jkt`, the key thumbprint; unbound ones have none.
  */
 export const ISSUE = `
 local prefix = ARGV[1]
 local seq = redis.call('INCR', prefix .. 'seq')
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'aud', ARGV[3], 'clm', ARGV[4], 'fam', ARGV[5],
   'seq', seq, 'iat', ARGV[6], 'exp', ARGV[7], 'st', 'a', 'rk', ARGV[8])
+if ARGV[9] and ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'jkt', ARGV[9]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[7])
 return seq
 `;
 
 /**
  * KEYS[1] presented record. ARGV: prefix, now, retention, event retention, reserve.
- * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm, fam, seq}.
+ * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm, fam, seq, jkt}
+ * (jkt: the family's DPoP key thumbprint, '' when unbound).
  * With reserve = '1', an active token also reserves the next issue sequence number
  * (`seq`, else ''): the access token of the refresh is signed with it, between this
  * script and ROTATE, so it is taken while the refresh call is in progress.
@@ -97,10 +101,10 @@ return seq
 export const PRESENT = `${PRELUDE}
 local state, f = presented(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 if state ~= 'active' then return {state} end
-local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm')
+local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm', 'jkt')
 local seq = ''
 if ARGV[5] == '1' then seq = tostring(redis.call('INCR', ARGV[1] .. 'seq')) end
-return {'active', d[1], d[2], d[3], f[4], seq}
+return {'active', d[1], d[2], d[3], f[4], seq, d[4] or ''}
 `;
 
 /**
@@ -114,11 +118,13 @@ local prefix = ARGV[1]
 local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3], ARGV[7])
 if state ~= 'active' then return {state} end
 redis.call('HSET', KEYS[1], 'st', 'c')
-local d = redis.call('HMGET', KEYS[1], 'sub', 'aud')
+local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'jkt')
 local seq = ARGV[8]
 if seq == '' then seq = redis.call('INCR', prefix .. 'seq') end
 redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4],
   'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
+-- The DPoP binding is copied from the consumed record, never taken from the caller.
+if d[3] then redis.call('HSET', KEYS[2], 'jkt', d[3]) end
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 return {'rotated'}
 `;
