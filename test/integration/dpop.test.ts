@@ -243,6 +243,27 @@ describe('one proof, many calls', () => {
   });
 });
 
+describe('idempotency', () => {
+  it('a retry with a fresh proof by the same key replays the first answer; another key is a mismatch', async () => {
+    const md = () => a.client.metadata({ 'x-idempotency-key': `dpop-${Date.now()}-${Math.random()}` });
+    const first = md();
+    const key1 = String(first.get('x-idempotency-key')[0]);
+    const request = { tenant_id: a.tenantId, sub: 'ida' };
+    const one = await a.client.call<WireTokenPair>('IssueToken', { ...request, dpop: await dpop() }, first);
+    expect(one.error).toBeUndefined();
+    const again = a.client.metadata({ 'x-idempotency-key': key1 });
+    const two = await a.client.call<WireTokenPair>('IssueToken', { ...request, dpop: await dpop() }, again);
+    expect(two.response).toEqual(one.response);
+    expect(String(two.headers.get('x-idempotent-replay')[0])).toBe('true');
+    const other = a.client.metadata({ 'x-idempotency-key': key1 });
+    const three = await a.client.call<WireTokenPair>('IssueToken', { ...request, dpop: await dpop({ key: otherKey }) }, other);
+    expect(three.error?.code).toBe(status.FAILED_PRECONDITION);
+    // Without a proof it is a different request too: a bound pair is never replayed as a bearer one.
+    const bare = await a.client.call<WireTokenPair>('IssueToken', request, a.client.metadata({ 'x-idempotency-key': key1 }));
+    expect(bare.error?.code).toBe(status.FAILED_PRECONDITION);
+  });
+});
+
 describe('resource side: ValidateToken', () => {
   const RESOURCE = { htm: 'GET', htu: 'https://api.example/orders' };
   const validate = (app: TestApp, access_token: string, proof?: { proof: string; htm: string; htu: string }) =>
