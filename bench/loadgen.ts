@@ -31,6 +31,7 @@ export interface LoadOptions {
 
 export type LoadMode =
   | 'issue'
+  | 'issue-dpop'
   | 'echo'
   | 'issue-replay'
   | 'refresh'
@@ -117,6 +118,23 @@ switch (o.mode) {
   case 'echo':
     requestFor = (i) => ({ sub: `bench-user-${i % 1000}`, tenant_id: o.tenantId, claims: { role: 'reader', org: 'bench' } });
     break;
+  case 'issue-dpop': {
+    // One fresh proof per call (a jti is accepted once), made before the timed phase so
+    // that the generator's signing does not compete with the service for the CPU.
+    const { createDpopProver } = await import('../client/dpop.js');
+    const { generateKeyPair } = await import('jose');
+    const prover = await createDpopProver(await generateKeyPair('ES256'), 'ES256');
+    const htu = 'https://as.example/token';
+    const proofs = new Array<string>(maxCalls + 50);
+    for (let i = 0; i < proofs.length; i++) proofs[i] = await prover.proof({ htm: 'POST', htu });
+    requestFor = (i) => ({
+      sub: `bench-user-${i % 1000}`,
+      tenant_id: o.tenantId,
+      claims: { role: 'reader', org: 'bench' },
+      dpop: { proof: proofs[i], htm: 'POST', htu },
+    });
+    break;
+  }
   case 'issue-replay': {
     callMeta = md.clone();
     callMeta.set('x-idempotency-key', `bench-replay-${process.pid}`);

@@ -134,6 +134,8 @@ const composed = (...rates: number[]): number => 1 / rates.reduce((sum, r) => su
  * more than the fastest rate seen on a small machine can use in the run.
  */
 function callBudget(mode: LoadMode, concurrency: number): number {
+  // Pre-made per call: DPoP proofs (each jti once) and refresh or revoke tokens.
+  if (mode === 'issue-dpop') return Math.ceil(SECONDS * 4_000);
   if (mode !== 'refresh' && mode !== 'revoke') return 10_000_000;
   return Math.ceil(SECONDS * (concurrency === 1 ? 2_500 : 10_000));
 }
@@ -280,6 +282,7 @@ for (const workers of WORKERS) {
         )),
       });
       row('IssueToken (idempotent replay)', 64, await scenario(svc, tenantId, 'issue-replay', 64));
+      row('IssueToken (DPoP ES256 proof)', 64, await scenario(svc, tenantId, 'issue-dpop', 64));
       for (const c of [16, 64]) row('RevokeToken', c, await scenario(svc, tenantId, 'revoke', c));
       for (const [rpc, mode] of [
         ['RevokeAllUserTokens', 'revoke-user'],
@@ -397,6 +400,18 @@ for (const alg of ['RS256', 'ES256']) {
   }
   const v = results.verifier.find((r) => r.alg === alg)?.ratio;
   check(`local verifier / bare jwtVerify per token (${alg})`, v, '≤ 1.20', (v ?? Infinity) <= 1.2);
+}
+// A DPoP proof is one more signature check (and one SET NX): reported, not a target.
+for (const alg of ['RS256', 'ES256']) {
+  const dpop = find(alg, 'IssueToken (DPoP ES256 proof)', 64);
+  const plain = find(alg, 'IssueToken', 64);
+  check(`IssueToken with DPoP / without, calls/s @64 (${alg})`, (dpop?.rps ?? NaN) / (plain?.rps ?? NaN), 'informational', true);
+  check(
+    `IssueToken with DPoP / without, CPU per call @64 (${alg})`,
+    (dpop?.cpuMsPerCall ?? NaN) / (plain?.cpuMsPerCall ?? NaN),
+    'informational',
+    true,
+  );
 }
 if (WORKERS.length > 1) {
   for (const alg of ['RS256', 'ES256']) {

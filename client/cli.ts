@@ -7,13 +7,14 @@
  * environment, a file or stdin instead of the command line, where `ps` and the shell
  * history would show them.
  */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { createClient, type ClientOptions, type TokenEngineClient } from './client.js';
 import { TokenEngineError } from './errors.js';
 import { isRpcName, RPC_NAMES, STREAM_METHODS } from './methods.js';
-import type { RevocationEvent, TokenPair, TokenValidation } from './types.js';
+import type { DpopProof, RevocationEvent, TokenPair, TokenValidation } from './types.js';
 
 /** Environment variable read for the API key when neither `--api-key` nor `--api-key-file` is given. */
 export const API_KEY_ENV = 'TOKEN_ENGINE_CLI_API_KEY';
@@ -51,6 +52,7 @@ const OPTIONS = {
   after: { type: 'string' },
   limit: { type: 'string' },
   heartbeats: { type: 'boolean' },
+  'dpop-key': { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -69,6 +71,7 @@ const METAVAR: Partial<Record<FlagName, string>> = {
   data: 'JSON',
   after: 'CURSOR',
   limit: 'N',
+  'dpop-key': 'FILE',
 };
 
 const GLOBAL_FLAGS: readonly FlagName[] = [
@@ -112,17 +115,19 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   {
     name: 'issue',
-    allowed: ['sub', 'tenant', 'aud', 'claim', 'idempotency-key'],
+    allowed: ['sub', 'tenant', 'aud', 'claim', 'idempotency-key', 'dpop-key'],
     required: ['sub', 'tenant'],
     run: ({ flags, io, secrets }) =>
       withClient(flags, secrets, async (client, options) => {
         const customClaims = claims(flags.claim);
+        const dpop = await dpopProofFor(flags, 'IssueToken');
         const pair = await client.issueToken(
           {
             tenantId: flags.tenant ?? '',
             sub: flags.sub ?? '',
             ...(flags.aud ? { audiences: flags.aud } : {}),
             ...(customClaims ? { claims: customClaims } : {}),
+            ...(dpop ? { dpop } : {}),
           },
           idempotent(flags, options),
         );
@@ -131,14 +136,20 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: 'refresh',
-    allowed: ['token', 'token-file', 'tenant', 'claim', 'idempotency-key'],
+    allowed: ['token', 'token-file', 'tenant', 'claim', 'idempotency-key', 'dpop-key'],
     required: ['tenant'],
     run: async ({ flags, io, secrets }) => {
       const refreshToken = await secrets.token('refresh');
       return withClient(flags, secrets, async (client, options) => {
         const customClaims = claims(flags.claim);
+        const dpop = await dpopProofFor(flags, 'RefreshToken');
         const pair = await client.refreshToken(
-          { tenantId: flags.tenant ?? '', refreshToken, ...(customClaims ? { claims: customClaims } : {}) },
+          {
+            tenantId: flags.tenant ?? '',
+            refreshToken,
+            ...(customClaims ? { claims: customClaims } : {}),
+            ...(dpop ? { dpop } : {}),
+          },
           idempotent(flags, options),
         );
         printPair(pair, flags, io);
@@ -258,10 +269,41 @@ Secrets on the command line show in \`ps\` and in the shell history. Instead:
   API key        $${API_KEY_ENV}, or --api-key-file FILE, or --api-key-file - (stdin)
   refresh token  $${TOKEN_ENV}, or --token-file FILE, or --token - / --token-file - (stdin)
   request        call <Method> --data - (the JSON from stdin)
+--dpop-key FILE (issue, refresh) binds the pair to the PEM private key in FILE (DPoP,
+RFC 9449): the key never leaves this process, each call sends a fresh proof by it.
 A file holds the value alone; one trailing newline is ignored. Only one value can come
 from stdin. A refresh token may start with "-": pass it as --token=<value>.
 Exit codes: 0 ok, 1 the service answered with an error, 2 usage error.
 `;
+
+/**
+ * A DPoP proof by the key in `--dpop-key` (a PEM PKCS#8 private key: EC P-256 → ES256,
+ * Ed25519 → EdDSA, RSA → PS256), made for the RPC as if it were an HTTP POST to the
+ * service (the service compares the proof with the method and URL sent beside it).
+ */
+async function dpopProofFor(flags: Flags, method: string): Promise<DpopProof | undefined> {
+  const file = flags['dpop-key'];
+  if (file === undefined) return undefined;
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(readFileSync(file));
+  } catch {
+    throw new UsageError(`--dpop-key: cannot read a private key from ${file}`);
+  }
+  const alg = dpopAlgOf(privateKey);
+  if (!alg) throw new UsageError('--dpop-key: the key must be EC P-256, Ed25519 or RSA');
+  // Loaded only when asked for: every other command starts without the JOSE library.
+  const { createDpopProver } = await import('./dpop.js');
+  const prover = await createDpopProver({ privateKey, publicKey: createPublicKey(privateKey) }, alg);
+  return prover.forRequest({ htm: 'POST', htu: `https://${flags.address ?? DEFAULT_ADDRESS}/token.v1.TokenEngine/${method}` });
+}
+
+function dpopAlgOf(key: KeyObject): string | undefined {
+  if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
+  if (key.asymmetricKeyType === 'rsa') return 'PS256';
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
+  return undefined;
+}
 
 /** A wrong command line: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {

@@ -2,8 +2,8 @@
  * token-engine client SDK (`token-engine/client`): the TokenEngine RPCs as typed promise
  * methods (and WatchRevocations as an async iterator) over grpc-js, with deadlines,
  * idempotency keys, correlation ids, typed errors and bounded retries where a retry is
- * safe; and `createVerifier`, a local access-token verifier kept current by the
- * revocation stream.
+ * safe; `createVerifier`, a local access-token verifier kept current by the revocation
+ * stream; and `createDpopProver`, DPoP proofs from the client's key pair.
  */
 export {
   createClient,
@@ -20,11 +20,13 @@ export {
   type TlsOptions,
   type TokenEngineClient,
 } from './client.js';
+export { createDpopProver, type DpopKeyPair, type DpopProofOptions, type DpopProver } from './dpop.js';
 export { codeName, isTokenEngineError, Status, TokenEngineError } from './errors.js';
 export { IDEMPOTENT_METHODS, RPC_NAMES, type RpcName, type WireRequest, type WireResponse } from './methods.js';
 export { DEFAULT_RETRY_POLICY, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';
 export type {
   Claims,
+  DpopProof,
   InactiveReason,
   IssueTokenRequest,
   RefreshTokenRequest,

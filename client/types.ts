@@ -29,6 +29,16 @@ export type {
   WireWatchRevocationsRequest,
 };
 
+/**
+ * A DPoP proof (RFC 9449) as forwarded to the service: the compact JWS of the client's
+ * `DPoP` header and the HTTP method and URL it was made for (`createDpopProver` makes one).
+ */
+export interface DpopProof {
+  readonly proof: string;
+  readonly htm: string;
+  readonly htu: string;
+}
+
 /** Custom claims: each becomes a top-level string claim of the access token. */
 export type Claims = Readonly<Record<string, string>>;
 
@@ -39,6 +49,8 @@ export interface IssueTokenRequest {
   /** `aud` of the access token; the tenant's default audience when absent or empty. */
   readonly audiences?: readonly string[];
   readonly claims?: Claims;
+  /** Binds the pair to the proof's key: the access token gets `cnf.jkt`, every refresh needs a proof by it. */
+  readonly dpop?: DpopProof;
 }
 
 /** RefreshToken: consumes `refreshToken` and returns a new pair (rotation). */
@@ -47,6 +59,8 @@ export interface RefreshTokenRequest {
   readonly refreshToken: string;
   /** Claims of the new access token; when absent, the claims stored at issue time carry over. */
   readonly claims?: Claims;
+  /** Required, by the bound key, when the family was issued with a proof. */
+  readonly dpop?: DpopProof;
 }
 
 /** RevokeToken: revokes one refresh token; revoking an unknown one succeeds (RFC 7009). */
@@ -84,12 +98,23 @@ export interface TokenPair {
 
 /** The wire IssueTokenRequest. The deprecated `idempotency_key` field is never set: the client sends the header. */
 export function toWireIssue(req: IssueTokenRequest): WireIssueTokenRequest {
-  return { tenant_id: req.tenantId, sub: req.sub, audiences: [...(req.audiences ?? [])], claims: { ...req.claims } };
+  return {
+    tenant_id: req.tenantId,
+    sub: req.sub,
+    audiences: [...(req.audiences ?? [])],
+    claims: { ...req.claims },
+    ...(req.dpop ? { dpop: { ...req.dpop } } : {}),
+  };
 }
 
 /** The wire RefreshTokenRequest. */
 export function toWireRefresh(req: RefreshTokenRequest): WireRefreshTokenRequest {
-  return { tenant_id: req.tenantId, refresh_token: req.refreshToken, claims: { ...req.claims } };
+  return {
+    tenant_id: req.tenantId,
+    refresh_token: req.refreshToken,
+    claims: { ...req.claims },
+    ...(req.dpop ? { dpop: { ...req.dpop } } : {}),
+  };
 }
 
 /** The wire RevokeTokenRequest. */
@@ -128,6 +153,8 @@ export interface ValidateTokenRequest {
   readonly accessToken: string;
   /** When set, the token must name this audience. */
   readonly audience?: string;
+  /** The proof the resource request came with; required for a DPoP-bound token. */
+  readonly dpop?: DpopProof;
 }
 
 /**
@@ -196,7 +223,12 @@ export interface RevocationEvent {
 
 /** The wire ValidateTokenRequest. */
 export function toWireValidate(req: ValidateTokenRequest): WireValidateTokenRequest {
-  return { tenant_id: req.tenantId, access_token: req.accessToken, audience: req.audience ?? '' };
+  return {
+    tenant_id: req.tenantId,
+    access_token: req.accessToken,
+    audience: req.audience ?? '',
+    ...(req.dpop ? { dpop: { ...req.dpop } } : {}),
+  };
 }
 
 /** The friendly validation: an inactive token keeps only its reason. */

@@ -10,6 +10,8 @@ import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/cal
 import { callerRateLimits } from './access/rate-limits.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
+import { DpopNonces } from './dpop/nonce.js';
+import { DpopVerifier } from './dpop/verifier.js';
 import { ENVOY_AUTH_PROTO, ExtAuthz } from './ext-authz/check.js';
 import { extAuthzRpcs } from './ext-authz/rpcs.js';
 import { HEALTH_PROTO, HEALTH_RPCS, HealthStatus } from './grpc/health.js';
@@ -135,15 +137,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       intervalMs: config.reconciliationIntervalMs,
     });
 
+    const dpop = dpopVerifier(config, stores, clock, log, metrics);
     const tokens = new TokenService({
       tenants,
       store: stores.tokens,
       clock,
       log,
       metrics,
+      dpop,
       refreshReplayWindowMs: config.refreshReplayWindowMs,
     });
-    const validator = new TokenValidator({ tenants, store: stores.tokens, clock, metrics });
+    const validator = new TokenValidator({ tenants, store: stores.tokens, clock, metrics, dpop });
     const feed = new RevocationFeed({ tenants, events: stores.events, clock, log, metrics });
     const health = new HealthStatus([SERVICE_NAME]);
     const server = createGrpcServer({
@@ -268,6 +272,29 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 }
 
 /** The signer of TOKEN_ENGINE_SIGNER, shared by every tenant; a PKCS#11 token that cannot be used stops the start. */
+/**
+ * The DPoP proof checker. Server nonces are keyed from the key-encryption key, which every
+ * replica shares; without one the key is this process's own, and nonces handed out by one
+ * replica are refused by another (a warning says so).
+ */
+function dpopVerifier(config: Config, stores: Stores, clock: Clock, log: Logger, metrics: Metrics): DpopVerifier {
+  let nonces: DpopNonces | undefined;
+  if (config.dpopNonce) {
+    if (!config.keyEncryptionKey && config.store === 'redis') {
+      log.warn(
+        'TOKEN_ENGINE_DPOP_NONCE is on without TOKEN_ENGINE_KEY_ENCRYPTION_KEY: nonces are valid on the replica that handed them out only',
+      );
+    }
+    nonces = new DpopNonces(config.keyEncryptionKey, config.dpopIatWindowMs, clock);
+  }
+  return new DpopVerifier({
+    policy: { algorithms: config.dpopAlgs, iatWindowMs: config.dpopIatWindowMs, nonces },
+    replay: stores.dpopReplay,
+    clock,
+    metrics,
+  });
+}
+
 async function openSigner(config: Config, stores: Stores, log: Logger): Promise<Signer> {
   if (config.signer !== 'pkcs11' || !config.pkcs11) return new SealedKeySigner(config.keyEncryptionKey);
   return Pkcs11Signer.connect(config.pkcs11, { log, locks: stores.locks, lockTtlMs: config.lockTtlMs });

@@ -2,6 +2,7 @@
  * The shape of the validated configuration and the word lists its choices come from. What
  * each value means, its default and how it is read live in the variable table (`variables.ts`).
  */
+import type { DpopAlg } from '../dpop/proof.js';
 import type { SigningAlg } from '../keys/algorithms.js';
 import type { SignerKind } from '../keys/signer.js';
 
@@ -108,6 +109,12 @@ export interface Config {
   readonly grpcReflection: boolean;
   /** Serve envoy.service.auth.v3.Authorization/Check. */
   readonly extAuthz: boolean;
+  /** JWS algorithms a DPoP proof may use. */
+  readonly dpopAlgs: readonly DpopAlg[];
+  /** How far a DPoP proof's `iat` may be from now, each way. */
+  readonly dpopIatWindowMs: number;
+  /** Require stateless server nonces in DPoP proofs. */
+  readonly dpopNonce: boolean;
   readonly backfillExpiryIndex: boolean;
   readonly workers: number;
   /** Default calls per second per caller; 0 = unlimited. */

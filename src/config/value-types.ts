@@ -69,6 +69,27 @@ export function choice<const T extends string>(
   };
 }
 
+/** A comma-separated, non-empty list of words from a fixed set (duplicates dropped, order kept). */
+export function choiceList<const T extends string>(options: readonly T[]): ValueType<readonly T[]> {
+  const quoted = options.map((option) => `'${option}'`);
+  return {
+    describe: `comma-separated list of ${quoted.join(' | ')}`,
+    parse(value, ctx) {
+      const items = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      if (items.length === 0) return invalid(`${ctx.name} must name at least one of ${orList(quoted)}`);
+      const unknown = items.filter((item) => !options.includes(item as T));
+      if (unknown.length > 0) {
+        return invalid(`${ctx.name} must list only ${orList(quoted)}, got ${unknown.map((u) => ctx.quote(u)).join(', ')}`);
+      }
+      return ok(Object.freeze([...new Set(items as T[])]));
+    },
+    format: (value) => value.join(','),
+  };
+}
+
 /** A text checked by a zod schema; a failure reads `<name> must be <expected>, got "<value>"`. */
 function schemaType<T>(describe: string, schema: z.ZodType<T>, expected: string): ValueType<T> {
   return {

@@ -12,6 +12,7 @@
 import { defaultBurst, MAX_BURST, MAX_RATE_PER_SECOND, MIN_RATE_PER_SECOND } from '../access/rate-limits.js';
 import { DEFAULT_SIGNING_ALG, SIGNING_ALGS } from '../keys/algorithms.js';
 import { SIGNER_KINDS } from '../keys/signer.js';
+import { DPOP_DEFAULT_ALGS, DPOP_SUPPORTED_ALGS } from '../dpop/proof.js';
 import { ANY_HOST, hostPort, hostPortList, LOCAL_HOST, listenAddress } from './address.js';
 import { callerKeys, key32 } from './credentials.js';
 import { FrozenMap } from './frozen.js';
@@ -21,6 +22,7 @@ import {
   bool,
   callRate,
   choice,
+  choiceList,
   duration,
   HOUR,
   intAtLeast,
@@ -177,6 +179,17 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_EXT_AUTHZ', field: 'extAuthz', type: bool, default: false, onInvalid: 'warn',
     description: 'Serve Envoy\'s external authorization (`envoy.service.auth.v3.Authorization/Check`) on the gRPC port: ' +
       'access tokens checked like ValidateToken (doc/OPERATIONS.md, "Envoy and Istio").' }),
+  variable({ name: 'TOKEN_ENGINE_DPOP_ALGS', field: 'dpopAlgs', type: choiceList(DPOP_SUPPORTED_ALGS),
+    default: DPOP_DEFAULT_ALGS, onInvalid: 'fatal',
+    description: 'JWS algorithms a DPoP proof may be signed with (RFC 9449); asymmetric only, so `none` and HMAC ' +
+      'proofs are always refused.' }),
+  variable({ name: 'TOKEN_ENGINE_DPOP_IAT_WINDOW', field: 'dpopIatWindowMs', type: duration, default: 60 * SECOND,
+    onInvalid: 'warn',
+    description: 'How far a DPoP proof\'s `iat` may be from the server\'s clock, each way; a proof\'s `jti` is ' +
+      'remembered for twice this (doc/OPERATIONS.md, "DPoP").' }),
+  variable({ name: 'TOKEN_ENGINE_DPOP_NONCE', field: 'dpopNonce', type: bool, default: false, onInvalid: 'warn',
+    description: 'Require server nonces in DPoP proofs: stateless, derived from TOKEN_ENGINE_KEY_ENCRYPTION_KEY so every ' +
+      'replica accepts them; refusals carry the nonce to use in the `dpop-nonce` header.' }),
   variable({ name: 'TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX', field: 'backfillExpiryIndex', type: bool,
     default: false, onInvalid: 'warn',
     description: 'Accepted for compatibility with the Go token-engine; no effect (there is no expiry index to backfill).' }),

@@ -1,3 +1,4 @@
+import { DPOP_NONCE_HEADER } from '../dpop/verifier.js';
 import { LIMITS } from '../grpc/fields.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DpopProofInput } from '../validation/dpop.js';
@@ -77,6 +78,18 @@ export class ExtAuthz {
     private readonly metrics?: Pick<Metrics, 'tokenValidations'>,
   ) {}
 
+  /**
+   * A bound token refused for its proof: the DPoP scheme (RFC 9449 §7.1), `invalid_token`
+   * when no proof came, `invalid_dpop_proof` when it failed, and a fresh `DPoP-Nonce` when
+   * server nonces are on.
+   */
+  private denyDpop(reason: 'dpop_invalid' | 'dpop_required'): CheckResponse {
+    const response = deny('DPoP', reason === 'dpop_required' ? 'invalid_token' : 'invalid_dpop_proof', reason);
+    const nonce = this.validator.dpopNonce();
+    if (nonce !== undefined) response.denied_response?.headers.push(header(DPOP_NONCE_HEADER, nonce));
+    return response;
+  }
+
   async check(input: CheckInput): Promise<CheckResponse> {
     // An unknown tenant is a configuration error of the route: NOT_FOUND, whatever the request.
     const tenant = this.validator.tenant(input.tenantId);
@@ -97,7 +110,10 @@ export class ExtAuthz {
       },
       'ext_authz',
     );
-    if (!result.active) return deny(scheme, 'invalid_token', result.reason);
+    if (!result.active) {
+      if (result.reason === 'dpop_invalid' || result.reason === 'dpop_required') return this.denyDpop(result.reason);
+      return deny(scheme, 'invalid_token', result.reason);
+    }
     return {
       status: { code: OK, message: '' },
       ok_response: {
@@ -122,7 +138,11 @@ function dpopOf(input: CheckInput): { dpop?: DpopProofInput } {
 }
 
 /** A 401: `WWW-Authenticate` with `error` unless no token was sent (RFC 6750 §3.1), and the reason as JSON. */
-function deny(scheme: 'Bearer' | 'DPoP', error: 'invalid_token' | undefined, reason: string): CheckResponse {
+function deny(
+  scheme: 'Bearer' | 'DPoP',
+  error: 'invalid_token' | 'invalid_dpop_proof' | undefined,
+  reason: string,
+): CheckResponse {
   return {
     status: { code: UNAUTHENTICATED, message: reason },
     denied_response: {

@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import type * as z from 'zod';
 
 /**
@@ -20,6 +21,10 @@ export interface CallInfo {
   readonly peer: string;
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
+  /** Unary calls: headers sent with the answer, whatever the outcome (e.g. `dpop-nonce`). */
+  readonly responseHeaders?: Metadata;
+  /** Unary calls: trailers sent when the call fails. */
+  readonly errorTrailers?: Metadata;
 }
 
 /** What a server-streaming handler writes to. */

@@ -72,6 +72,20 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     status: Status.RESOURCE_EXHAUSTED,
     when: 'a WatchRevocations client fell too far behind (its queue of live events is full); reconnect with the last cursor',
   },
+  dpop_proof_invalid: {
+    status: Status.INVALID_ARGUMENT,
+    when:
+      '`dpop proof invalid: <check>`: the DPoP proof failed the named check (`replay`: its `jti` was already used); ' +
+      'nothing was consumed. With server nonces on, the `dpop-nonce` header carries the nonce to use',
+  },
+  dpop_proof_required: {
+    status: Status.INVALID_ARGUMENT,
+    when: "`dpop proof required`: the refresh token's family is bound to a DPoP key and the request carries no proof",
+  },
+  dpop_key_mismatch: {
+    status: Status.PERMISSION_DENIED,
+    when: "the DPoP proof is valid but signed by another key than the one the refresh token's family is bound to",
+  },
 };
 
 /** The status of each domain error code. */

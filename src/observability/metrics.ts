@@ -24,6 +24,7 @@ export interface Metrics {
   readonly tokensRefreshed: Counter<'tenant_id'>;
   readonly tokensRevoked: Counter<'tenant_id' | 'scope'>;
   readonly refreshReuseDetected: Counter<'tenant_id'>;
+  readonly dpopProofs: Counter<'result'>;
   readonly redisCommandDuration: Histogram<'command' | 'script' | 'outcome'>;
   readonly reconcilerRuns: Counter<'outcome'>;
   readonly reconcilerFixedKeys: Counter;
@@ -212,6 +213,12 @@ export function createMetrics(): Metrics {
       name: 'token_engine_refresh_token_reuse_detected_total',
       help: 'Already-rotated refresh tokens presented again (the token family was revoked), by tenant',
       labelNames: ['tenant_id'],
+      registers,
+    }),
+    dpopProofs: new Counter({
+      name: 'token_engine_dpop_proofs_total',
+      help: 'DPoP proofs checked, by result: accepted, or the check that failed (replay: a jti used again)',
+      labelNames: ['result'],
       registers,
     }),
     redisCommandDuration: new Histogram({

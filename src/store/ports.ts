@@ -44,6 +44,12 @@ export interface NewRefreshToken {
 /** A new token starting a family (IssueToken). */
 export interface NewTokenFamily extends NewRefreshToken {
   readonly familyId: string;
+  /**
+   * The RFC 7638 thumbprint of the DPoP key the family is bound to, if any. Every token
+   * of the family keeps it: a rotation copies it from the consumed record, never from the
+   * caller, so a family's binding can never change.
+   */
+  readonly jkt?: string | undefined;
 }
 
 /**
@@ -73,6 +79,8 @@ export interface ActiveRefreshToken {
   readonly subject: string;
   readonly audiences: readonly string[];
   readonly claims: Readonly<Record<string, string>>;
+  /** The thumbprint of the DPoP key the family is bound to; absent for an unbound family. */
+  readonly jkt?: string | undefined;
 }
 
 /**
@@ -168,6 +176,19 @@ export interface RevocationQuery {
 export interface RevocationState {
   readonly familyRevoked: boolean;
   readonly watermark: number;
+}
+
+/**
+ * Seen DPoP proof ids (RFC 9449 `jti`), shared by every replica: a proof is accepted once
+ * per tenant and key thumbprint within its acceptance window.
+ */
+export interface DpopReplayStore {
+  /**
+   * Records the proof id for `ttlMs` and answers true, or answers false when the same
+   * tenant, thumbprint and id were recorded before and have not lapsed. Of concurrent
+   * claims of one id, exactly one answers true.
+   */
+  claim(tenantId: string, jkt: string, jti: string, ttlMs: number): Promise<boolean>;
 }
 
 /** Refresh tokens, their families and revocations of one store. */
@@ -408,6 +429,7 @@ export interface Stores {
   readonly idempotency: IdempotencyStore;
   readonly locks: LockStore;
   readonly rateLimits: RateLimitStore;
+  readonly dpopReplay: DpopReplayStore;
   readonly maintenance: MaintenanceStore;
   readonly health: StoreHealth;
   close(): Promise<void>;

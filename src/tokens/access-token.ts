@@ -11,11 +11,13 @@ export interface AccessTokenContent {
   readonly sessionId: string;
   /** `rsq`: the issue sequence number taken while the issuing call was in progress. */
   readonly sequence: number;
+  /** `cnf.jkt`: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if any. */
+  readonly jkt?: string | undefined;
 }
 
 /**
  * Signs an access token: header {alg, kid, typ: "JWT"}; claims iss, sub, aud (always an
- * array), iat, nbf = iat, exp, jti (UUID v4), sid, rsq and each custom claim as a
+ * array), iat, nbf = iat, exp, jti (UUID v4), sid, rsq, cnf (DPoP-bound only) and each custom claim as a
  * top-level string. Custom claims never override registered ones (validation also
  * rejects reserved names). The compact JWS (RFC 7515 §7.1) is assembled here and only its
  * signing input goes to the key, which may live in another process or an HSM.
@@ -39,6 +41,7 @@ export async function signAccessToken(
     jti: randomUUID(),
     sid: content.sessionId,
     rsq: content.sequence,
+    ...(content.jkt ? { cnf: { jkt: content.jkt } } : {}),
   });
   return { token, expiresAtMs: exp * 1000 };
 }

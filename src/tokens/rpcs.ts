@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { TokenEngineDefinition } from '../generated/token/v1/TokenEngine.js';
 import type { TokenPair } from '../generated/token/v1/TokenPair.js';
-import { audiences, claims, idempotencyKey, identifier, refreshToken, tenantId } from '../grpc/fields.js';
+import { announceDpopNonce, dpopKeyFingerprint } from '../dpop/verifier.js';
+import { audiences, claims, dpopProof, idempotencyKey, identifier, refreshToken, tenantId } from '../grpc/fields.js';
 import { rpcsOf } from '../grpc/rpc.js';
 import type { IssuedPair, TokenService } from './token-service.js';
 
@@ -9,8 +10,6 @@ import type { IssuedPair, TokenService } from './token-service.js';
 export const tokenEngine = rpcsOf<TokenEngineDefinition>('token.v1.TokenEngine');
 
 // Field order matters: the first failing field is the one reported, tenant first (upstream).
-/** Until DPoP binding is served, a request carrying a proof is refused rather than silently left unbound. */
-const noDpop = z.null({ error: 'dpop is not supported by this server yet' });
 
 const IssueTokenRequest = z.strictObject({
   tenant_id: tenantId,
@@ -18,14 +17,14 @@ const IssueTokenRequest = z.strictObject({
   idempotency_key: idempotencyKey,
   claims,
   audiences,
-  dpop: noDpop,
+  dpop: dpopProof,
 });
 const RefreshTokenRequest = z.strictObject({
   tenant_id: tenantId,
   refresh_token: refreshToken,
   idempotency_key: idempotencyKey,
   claims,
-  dpop: noDpop,
+  dpop: dpopProof,
 });
 const RevokeTokenRequest = z.strictObject({ tenant_id: tenantId, refresh_token: refreshToken });
 const RevokeAudienceRequest = z.strictObject({ tenant_id: tenantId, audience: identifier('audience') });
@@ -39,6 +38,12 @@ const RevokeUserAndAudienceRequest = z.strictObject({
 /** Claims in key order: the same map is the same fingerprint however the client ordered it. */
 const sortedClaims = (map: Readonly<Record<string, string>>): [string, string][] =>
   Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * The fingerprint part of a proof: nothing without one (so requests without DPoP keep the
+ * fingerprints they always had), else the key it names.
+ */
+const dpopKey = (dpop: { proof?: string } | null | undefined): string[] => (dpop ? ['dpop', dpopKeyFingerprint(dpop.proof)] : []);
 
 function wirePair(pair: IssuedPair): TokenPair {
   return {
@@ -55,9 +60,22 @@ const checkReplay = (tokens: TokenService, m: { tenant_id: string }, response: T
 
 export const issueToken = tokenEngine.unary('IssueToken', {
   schema: IssueTokenRequest,
-  idempotency: { fingerprint: (m) => [m.sub, m.tenant_id, sortedClaims(m.claims ?? {}), m.audiences ?? []], checkReplay },
-  handle: async (tokens: TokenService, req) =>
-    wirePair(await tokens.issue({ tenantId: req.tenant_id, subject: req.sub, audiences: req.audiences, claims: req.claims })),
+  idempotency: {
+    fingerprint: (m) => [m.sub, m.tenant_id, sortedClaims(m.claims ?? {}), m.audiences ?? [], ...dpopKey(m.dpop)],
+    checkReplay,
+  },
+  handle: async (tokens: TokenService, req, call) => {
+    if (req.dpop) announceDpopNonce(call, tokens.dpopNonce());
+    return wirePair(
+      await tokens.issue({
+        tenantId: req.tenant_id,
+        subject: req.sub,
+        audiences: req.audiences,
+        claims: req.claims,
+        dpop: req.dpop ?? undefined,
+      }),
+    );
+  },
 });
 
 export const refreshTokenRpc = tokenEngine.unary('RefreshToken', {
@@ -65,12 +83,21 @@ export const refreshTokenRpc = tokenEngine.unary('RefreshToken', {
   // A refresh response carries a live refresh token: replayed briefly (a lost response's
   // retry), not for the whole idempotency TTL.
   idempotency: {
-    fingerprint: (m) => [m.refresh_token, m.tenant_id, sortedClaims(m.claims ?? {})],
+    fingerprint: (m) => [m.refresh_token, m.tenant_id, sortedClaims(m.claims ?? {}), ...dpopKey(m.dpop)],
     replayTtlMs: (tokens: TokenService) => tokens.refreshReplayWindowMs,
     checkReplay,
   },
-  handle: async (tokens: TokenService, req) =>
-    wirePair(await tokens.refresh({ tenantId: req.tenant_id, refreshToken: req.refresh_token, claims: req.claims })),
+  handle: async (tokens: TokenService, req, call) => {
+    if (req.dpop) announceDpopNonce(call, tokens.dpopNonce());
+    return wirePair(
+      await tokens.refresh({
+        tenantId: req.tenant_id,
+        refreshToken: req.refresh_token,
+        claims: req.claims,
+        dpop: req.dpop ?? undefined,
+      }),
+    );
+  },
 });
 
 // Revocations are idempotent by nature: revoking twice revokes once, so clients may repeat them.

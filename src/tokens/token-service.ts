@@ -5,6 +5,8 @@ import type { TokenMetrics } from '../observability/metrics.js';
 import { DomainError } from '../errors.js';
 import type { RevocationAudit, RevocationScope, TokenStore } from '../store/ports.js';
 import type { Tenant, TenantRegistry } from '../tenancy/tenants.js';
+import type { DpopProofInput } from '../dpop/proof.js';
+import type { DpopVerifier } from '../dpop/verifier.js';
 import { signAccessToken } from './access-token.js';
 import { hasRefreshTokenShape, mintRefreshToken, newFamilyId, refreshTokenDigest, tokenRef } from './refresh-token.js';
 
@@ -24,6 +26,8 @@ export interface IssueCommand {
   /** Empty: the tenant's default audience. */
   readonly audiences: readonly string[];
   readonly claims: Readonly<Record<string, string>>;
+  /** A DPoP proof: the pair is bound to its key. */
+  readonly dpop?: DpopProofInput | undefined;
 }
 
 export interface RefreshCommand {
@@ -31,6 +35,8 @@ export interface RefreshCommand {
   readonly refreshToken: string;
   /** Empty: the claims stored when the family was issued carry over. */
   readonly claims: Readonly<Record<string, string>>;
+  /** A DPoP proof: required, by the family's key, when the family is bound. */
+  readonly dpop?: DpopProofInput | undefined;
 }
 
 export interface TokenServiceDeps {
@@ -41,6 +47,8 @@ export interface TokenServiceDeps {
   readonly log: Logger;
   /** Counters of issued, refreshed and revoked tokens and of detected reuse. */
   readonly metrics?: TokenMetrics;
+  /** Checks DPoP proofs; without it a request carrying a proof is refused. */
+  readonly dpop?: DpopVerifier | undefined;
   /**
    * How long an idempotent RefreshToken response is replayed
    * (TOKEN_ENGINE_REFRESH_REPLAY_WINDOW); default {@link DEFAULT_REFRESH_REPLAY_WINDOW_MS}.
@@ -73,6 +81,8 @@ export class TokenService {
   async issue(cmd: IssueCommand): Promise<IssuedPair> {
     const tenant = this.tenant(cmd.tenantId);
     const key = tenant.keys.current();
+    // The proof is checked before anything is stored: a refused proof leaves nothing behind.
+    const jkt = cmd.dpop ? await this.proofKey(tenant, cmd.dpop) : undefined;
     const now = this.deps.clock.now();
     const audiences = cmd.audiences.length > 0 ? [...cmd.audiences] : [tenant.defaultAudience];
     const refresh = mintRefreshToken();
@@ -86,12 +96,13 @@ export class TokenService {
       claims: cmd.claims,
       issuedAt: now,
       expiresAt,
+      ...(jkt ? { jkt } : {}),
     });
     let access: { token: string; expiresAtMs: number };
     try {
       access = await signAccessToken(
         key,
-        { issuer: tenant.issuer, subject: cmd.subject, audiences, claims: cmd.claims, sessionId: familyId, sequence },
+        { issuer: tenant.issuer, subject: cmd.subject, audiences, claims: cmd.claims, sessionId: familyId, sequence, jkt },
         now,
         tenant.accessTokenTtlMs,
       );
@@ -118,10 +129,23 @@ export class TokenService {
   async refresh(cmd: RefreshCommand): Promise<IssuedPair> {
     const tenant = this.tenant(cmd.tenantId);
     if (!hasRefreshTokenShape(cmd.refreshToken)) throw notFound();
+    // The proof is checked before the store sees the refresh token, so a refused proof
+    // neither consumes it nor counts as its reuse.
+    const proofJkt = cmd.dpop ? await this.proofKey(tenant, cmd.dpop) : undefined;
     const digest = refreshTokenDigest(cmd.refreshToken);
     const now = this.deps.clock.now();
     const presented = await this.deps.store.presentForRotation(tenant.storePolicy, digest, now);
     if (presented.kind !== 'active') throw this.refusal(tenant, presented.kind);
+    // The binding is compared before the rotation, against the family's stored thumbprint:
+    // a family's thumbprint never changes (ROTATE copies it from the consumed record), so no
+    // concurrent call can make the comparison stale. (doc/adr/0007-dpop-binding.md)
+    const jkt = presented.token.jkt;
+    if (jkt !== undefined) {
+      if (proofJkt === undefined) throw new DomainError('dpop_proof_required', 'dpop proof required');
+      if (proofJkt !== jkt) {
+        throw new DomainError('dpop_key_mismatch', 'dpop proof is signed by another key than the token family is bound to');
+      }
+    }
 
     const claims = Object.keys(cmd.claims).length > 0 ? cmd.claims : presented.token.claims;
     const { familyId, sequence } = presented;
@@ -134,6 +158,7 @@ export class TokenService {
         claims,
         sessionId: familyId,
         sequence,
+        jkt,
       },
       now,
       tenant.accessTokenTtlMs,
@@ -206,6 +231,17 @@ export class TokenService {
     const audit = this.audit(caller, 'user_audience', '', userId);
     await this.deps.store.revokeUserAudience(tenant.storePolicy, userId, audience, audit);
     this.afterRevocation(tenant, audit);
+  }
+
+  /** The nonce a response carrying DPoP should hand out now, when server nonces are on. */
+  dpopNonce(): string | undefined {
+    return this.deps.dpop?.nonce();
+  }
+
+  /** The thumbprint of a proof's key, or the refusal naming the failed check. */
+  private proofKey(tenant: Tenant, proof: DpopProofInput): Promise<string> {
+    if (!this.deps.dpop) throw new DomainError('dpop_proof_invalid', 'dpop proof invalid: DPoP is not served');
+    return this.deps.dpop.thumbprint({ tenantId: tenant.id, proof });
   }
 
   private tenant(tenantId: string): Tenant {

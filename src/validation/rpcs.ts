@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { announceDpopNonce } from '../dpop/verifier.js';
 import type { TokenEngineDefinition } from '../generated/token/v1/TokenEngine.js';
 import type { ValidateTokenResponse } from '../generated/token/v1/ValidateTokenResponse.js';
 import { accessToken, dpopProof, optionalAudience, tenantId } from '../grpc/fields.js';
@@ -39,8 +40,9 @@ export function wireValidation(result: Validation): ValidateTokenResponse {
 export const validateToken = tokenEngine.unary('ValidateToken', {
   schema: ValidateTokenRequest,
   repeatable: true,
-  handle: async (validator: TokenValidator, req) =>
-    wireValidation(
+  handle: async (validator: TokenValidator, req, call) => {
+    if (req.dpop) announceDpopNonce(call, validator.dpopNonce());
+    return wireValidation(
       await validator.validate(
         {
           tenantId: req.tenant_id,
@@ -50,7 +52,8 @@ export const validateToken = tokenEngine.unary('ValidateToken', {
         },
         'validate_token',
       ),
-    ),
+    );
+  },
 });
 
 /** The validation RPCs, in the order of the proto. */

@@ -7,6 +7,7 @@ import { inSpanAsync, tokenEngineTracer } from '../observability/tracing.js';
 import { type TokenStore, VALIDATION_LEEWAY_MS } from '../store/ports.js';
 import type { Tenant, TenantRegistry } from '../tenancy/tenants.js';
 import { RESERVED_CLAIMS } from '../tokens/claims.js';
+import type { DpopVerifier } from '../dpop/verifier.js';
 import { type DpopProofInput, dpopRefusal } from './dpop.js';
 
 /** Why a token is not active: the closed list of ValidateTokenResponse.reason. */
@@ -67,6 +68,8 @@ export interface TokenValidatorDeps {
   readonly clock: Clock;
   readonly metrics?: Pick<Metrics, 'tokenValidations'>;
   readonly tracer?: Tracer;
+  /** Checks the proofs of DPoP-bound tokens; without it such tokens are refused (`dpop_invalid`). */
+  readonly dpop?: DpopVerifier | undefined;
 }
 
 /** A JWT's registered claims and the service's own: never reported as custom claims. */
@@ -112,6 +115,11 @@ export class TokenValidator {
     return result;
   }
 
+  /** The DPoP server nonce to hand out now, when nonces are on. */
+  dpopNonce(): string | undefined {
+    return this.deps.dpop?.nonce();
+  }
+
   /** The served tenant, or NOT_FOUND. */
   tenant(tenantId: string): Tenant {
     const tenant = this.deps.tenants.get(tenantId);
@@ -137,7 +145,10 @@ export class TokenValidator {
     });
     if (state.familyRevoked || claims.rsq <= state.watermark) return { active: false, reason: 'revoked' };
 
-    const refusal = dpopRefusal(claims.jkt, request.dpop);
+    const refusal = await dpopRefusal(
+      { tenantId: tenant.id, token: request.token, jkt: claims.jkt, proof: request.dpop },
+      this.deps.dpop,
+    );
     if (refusal) return { active: false, reason: refusal };
 
     return {

@@ -101,6 +101,31 @@ describe('token-engine-cli against a started service (API key)', () => {
     expect(decodeJwt(next.accessToken).sub).toBe('carol');
   });
 
+  it('issue and refresh --dpop-key FILE bind the pair to the key; a bound refresh needs it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'te-cli-dpop-'));
+    try {
+      const { generateKeyPairSync } = await import('node:crypto');
+      const { calculateJwkThumbprint, exportJWK } = await import('jose');
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const file = join(dir, 'dpop.pem');
+      await writeFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const jkt = await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
+      const pair = await issue('hana', '--dpop-key', file);
+      expect(decodeJwt(pair.accessToken)['cnf']).toEqual({ jkt });
+      const without = await cli(['refresh', `--token=${pair.refreshToken}`, '--tenant', t.tenantId]);
+      expect(without.code).toBe(1);
+      expect(without.stderr).toMatch(/^INVALID_ARGUMENT: dpop proof required/);
+      const bound = await cli(['refresh', `--token=${pair.refreshToken}`, '--tenant', t.tenantId, '--json', '--dpop-key', file]);
+      expect(bound.code).toBe(0);
+      expect(decodeJwt((JSON.parse(bound.stdout) as Pair).accessToken)['cnf']).toEqual({ jkt });
+      const notAKey = await cli(['issue', '--sub', 'x', '--tenant', t.tenantId, '--dpop-key', join(dir, 'missing.pem')]);
+      expect(notAKey.code).toBe(2);
+      expect(notAKey.stderr).toContain('--dpop-key');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('revoke token / user / audience / user-audience', async () => {
     const byToken = await issue('dave');
     const byUser = await issue('erin');

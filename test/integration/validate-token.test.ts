@@ -196,7 +196,7 @@ describe('ValidateToken', () => {
     expect(await reasonOf(await forged({ cnf: 'not-an-object' }))).toBe('malformed');
   });
 
-  it('a DPoP-bound token needs a proof, and proofs are not checked yet: dpop_required, dpop_invalid', async () => {
+  it('a DPoP-bound token needs a proof, and a malformed one is refused: dpop_required, dpop_invalid', async () => {
     const bound = await forged({ cnf: { jkt: 'thumbprint' } });
     expect(await reasonOf(bound)).toBe('dpop_required');
     const dpop = { proof: 'eyJ.proof.sig', htm: 'GET', htu: 'https://api.example/x' };

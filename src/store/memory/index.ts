@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../ports.js';
+import { MemoryDpopReplayStore } from './dpop-replay-store.js';
 import { MemoryRevocationEventLog } from './event-log.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
 import { MemoryLockStore } from './lock-store.js';
@@ -22,6 +23,7 @@ export function createMemoryStores(clock: Clock): Stores {
     idempotency,
     locks,
     rateLimits,
+    dpopReplay: new MemoryDpopReplayStore(clock),
     maintenance: new MemoryMaintenanceStore(tokens, idempotency, locks, rateLimits),
     health: { ping: async () => undefined },
     close: async () => undefined,

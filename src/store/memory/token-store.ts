@@ -26,6 +26,8 @@ interface TokenEntry {
   readonly claims: Readonly<Record<string, string>>;
   readonly familyId: string;
   readonly sequence: number;
+  /** The family's DPoP key thumbprint, if bound. */
+  readonly jkt?: string | undefined;
   state: 'active' | 'consumed' | 'revoked';
 }
 
@@ -91,17 +93,17 @@ export class MemoryTokenStore implements TokenStore {
     const t = this.tenant(policy.tenantId);
     const entry = this.check(t, policy, digest, now);
     if (entry.kind !== 'active') return entry;
-    const { subject, audiences, claims } = entry.token;
-    return { kind: 'active', token: { subject, audiences, claims } };
+    const { subject, audiences, claims, jkt } = entry.token;
+    return { kind: 'active', token: { subject, audiences, claims, ...(jkt ? { jkt } : {}) } };
   }
 
   async presentForRotation(policy: TenantStorePolicy, digest: string, now: number): Promise<RotationOutcome> {
     const t = this.tenant(policy.tenantId);
     const entry = this.check(t, policy, digest, now);
     if (entry.kind !== 'active') return entry;
-    const { subject, audiences, claims, familyId } = entry.token;
+    const { subject, audiences, claims, familyId, jkt } = entry.token;
     t.sequence += 1;
-    return { kind: 'active', token: { subject, audiences, claims }, familyId, sequence: t.sequence };
+    return { kind: 'active', token: { subject, audiences, claims, ...(jkt ? { jkt } : {}) }, familyId, sequence: t.sequence };
   }
 
   async rotate(
@@ -115,9 +117,13 @@ export class MemoryTokenStore implements TokenStore {
     const entry = this.check(t, policy, presentedDigest, now);
     if (entry.kind !== 'active') return entry;
     entry.token.state = 'consumed';
-    this.store(t, { ...next, subject: entry.token.subject, audiences: entry.token.audiences }, entry.token.familyId, {
-      sequence,
-    });
+    // The binding comes from the consumed record, never from the caller: a family keeps its key.
+    this.store(
+      t,
+      { ...next, subject: entry.token.subject, audiences: entry.token.audiences, jkt: entry.token.jkt },
+      entry.token.familyId,
+      { sequence },
+    );
     const families = t.userFamilies.get(entry.token.subject, now);
     if (families?.has(entry.token.familyId)) {
       families.set(entry.token.familyId, next.expiresAt);
@@ -248,7 +254,7 @@ export class MemoryTokenStore implements TokenStore {
    */
   private store(
     t: TenantData,
-    token: NewRefreshToken,
+    token: NewRefreshToken & { readonly jkt?: string | undefined },
     familyId: string,
     { sequence, state = 'active' }: { sequence?: number | undefined; state?: TokenEntry['state'] } = {},
   ): number {
@@ -259,6 +265,7 @@ export class MemoryTokenStore implements TokenStore {
       claims: { ...token.claims },
       familyId,
       sequence: sequence ?? t.sequence,
+      ...(token.jkt ? { jkt: token.jkt } : {}),
       state,
     };
     t.tokens.setUntil(token.digest, entry, token.expiresAt);

@@ -1,5 +1,6 @@
 import type { Stores } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
+import { RedisDpopReplayStore } from './dpop-replay-store.js';
 import { RedisRevocationEventLog } from './event-log.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
 import { RedisLockStore } from './lock-store.js';
@@ -17,6 +18,7 @@ export function createRedisStores(redis: RedisClient, now: () => number = Date.n
     idempotency: new RedisIdempotencyStore(redis),
     locks: new RedisLockStore(redis),
     rateLimits: new RedisRateLimitStore(redis),
+    dpopReplay: new RedisDpopReplayStore(redis),
     maintenance: new RedisMaintenanceStore(redis, now),
     health: { ping: async () => void (await guarded(() => redis.ping())) },
     close: async () => {

@@ -107,6 +107,13 @@ export class TenantKeys {
   events(): string {
     return `${this.prefix}events`;
   }
+  /**
+   * Marker: a DPoP proof id seen for a key thumbprint (base64url, so it never holds a
+   * separator); lives one proof acceptance window.
+   */
+  dpopJti(jkt: string, jti: string): string {
+    return `${this.prefix}dp:${jkt}:${encodeId(jti)}`;
+  }
   /** Hash: signing keys by kid. */
   signingKeys(): string {
     return `${this.prefix}keys`;

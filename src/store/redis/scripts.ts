@@ -6,7 +6,8 @@
  * Token record (hash): sub, aud (JSON array), clm (JSON object), fam (family id),
  * seq (issue sequence), iat, exp (ms), st (a = active, c = consumed by rotation,
  * r = revoked), rk (JSON array of the watermark keys that apply to the token), uf (the
- * key of the user's live families, when the tenant caps them).
+ * key of the user's live families, when the tenant caps them), and for a DPoP-bound
+ * family jkt (the key's RFC 7638 thumbprint).
  *
  * The tenant's refresh high-water mark (`hwm`, ms) is the latest refresh-token `exp` any
  * script has written; ISSUE, ROTATE and IMPORT_TOKENS raise it, it never falls, and it
@@ -145,14 +146,16 @@ end
 /**
  * KEYS[1] new record, KEYS[2] the user's live families.
  * ARGV: prefix, sub, aud, clm, fam, iat, exp, rk, then the per-user family cap ('0': no
- * cap, the set is not kept), retention, event retention.
+ * cap, the set is not kept), retention, event retention, jkt ('' when unbound).
  * Returns the issue sequence (the access token's `rsq`: IssueToken signs after this).
+ * A DPoP-bound family's records carry `jkt`, the key thumbprint; unbound ones have none.
  */
 export const ISSUE = `${PRELUDE}${FAMILIES}
 local prefix = ARGV[1]
 local seq = redis.call('INCR', prefix .. 'seq')
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'aud', ARGV[3], 'clm', ARGV[4], 'fam', ARGV[5],
   'seq', seq, 'iat', ARGV[6], 'exp', ARGV[7], 'st', 'a', 'rk', ARGV[8])
+if ARGV[12] and ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'jkt', ARGV[12]) end
 redis.call('PEXPIREAT', KEYS[1], ARGV[7])
 raise_high_water(prefix, ARGV[7])
 if ARGV[9] ~= '0' then
@@ -164,7 +167,8 @@ return seq
 
 /**
  * KEYS[1] presented record. ARGV: prefix, now, retention, event retention, reserve.
- * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm, fam, seq}.
+ * Returns {'not_found'} | {'revoked'} | {'reused'} | {'active', sub, aud, clm, fam, seq, jkt}
+ * (jkt: the family's DPoP key thumbprint, '' when unbound).
  * With reserve = '1', an active token also reserves the next issue sequence number
  * (`seq`, else ''): the access token of the refresh is signed with it, between this
  * script and ROTATE, so it is taken while the refresh call is in progress.
@@ -172,10 +176,10 @@ return seq
 export const PRESENT = `${PRELUDE}
 local state, f = presented(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 if state ~= 'active' then return {state} end
-local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm')
+local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'clm', 'jkt')
 local seq = ''
 if ARGV[5] == '1' then seq = tostring(redis.call('INCR', ARGV[1] .. 'seq')) end
-return {'active', d[1], d[2], d[3], f[4], seq}
+return {'active', d[1], d[2], d[3], f[4], seq, d[4] or ''}
 `;
 
 /**
@@ -189,11 +193,13 @@ local prefix = ARGV[1]
 local state, f = presented(KEYS[1], prefix, tonumber(ARGV[2]), ARGV[3], ARGV[7])
 if state ~= 'active' then return {state} end
 redis.call('HSET', KEYS[1], 'st', 'c')
-local d = redis.call('HMGET', KEYS[1], 'sub', 'aud')
+local d = redis.call('HMGET', KEYS[1], 'sub', 'aud', 'jkt')
 local seq = ARGV[8]
 if seq == '' then seq = redis.call('INCR', prefix .. 'seq') end
 redis.call('HSET', KEYS[2], 'sub', d[1], 'aud', d[2], 'clm', ARGV[4], 'fam', f[4],
   'seq', seq, 'iat', ARGV[5], 'exp', ARGV[6], 'st', 'a', 'rk', f[5])
+-- The DPoP binding is copied from the consumed record, never taken from the caller.
+if d[3] then redis.call('HSET', KEYS[2], 'jkt', d[3]) end
 redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 raise_high_water(prefix, ARGV[6])
 local uf = redis.call('HGET', KEYS[1], 'uf')

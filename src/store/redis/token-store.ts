@@ -29,7 +29,7 @@ const presentScript = defineScript({
   keys: 1,
   lua: PRESENT,
   reply: (raw): RotationOutcome => {
-    const [kind, subject, audiences, claims, familyId, sequence] = stringsReply('present')(raw);
+    const [kind, subject, audiences, claims, familyId, sequence, jkt] = stringsReply('present')(raw);
     if (kind === 'active') {
       return {
         kind,
@@ -37,6 +37,7 @@ const presentScript = defineScript({
           subject: subject ?? '',
           audiences: JSON.parse(audiences ?? '[]') as string[],
           claims: JSON.parse(claims ?? '{}') as Record<string, string>,
+          ...(jkt ? { jkt } : {}),
         },
         familyId: familyId ?? '',
         // Empty unless a number was reserved (presentForRotation).
@@ -107,6 +108,7 @@ export class RedisTokenStore implements TokenStore {
         policy.maxFamiliesPerUser ?? 0,
         policy.revocationRetentionMs,
         eventRetentionOf(policy),
+        token.jkt ?? '',
       ],
     );
   }

@@ -24,6 +24,9 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   signer_unavailable: Status.UNAVAILABLE,
   cursor_unknown: Status.FAILED_PRECONDITION,
   stream_overflow: Status.RESOURCE_EXHAUSTED,
+  dpop_proof_invalid: Status.INVALID_ARGUMENT,
+  dpop_proof_required: Status.INVALID_ARGUMENT,
+  dpop_key_mismatch: Status.PERMISSION_DENIED,
 };
 
 describe('STATUS_BY_ERROR_CODE', () => {
