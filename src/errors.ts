@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'keys_unavailable'
   | 'signer_unavailable'
   | 'cursor_unknown'
-  | 'stream_overflow';
+  | 'stream_overflow'
+  | 'api_key_invalid'
+  | 'api_key_limit'
+  | 'api_keys_disabled';
 
 /** An error caused by the caller or by a dependency, safe to show to the caller. */
 export class DomainError extends Error {

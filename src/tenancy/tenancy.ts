@@ -20,6 +20,8 @@ export interface TenantSettings {
   readonly rotationWindowGuardMs: number;
   readonly keyEncryptionKey: Buffer | undefined;
   readonly lockTtlMs: number;
+  /** Lifetime of tokens minted by ExchangeApiKey. */
+  readonly apiKeyTokenTtlMs?: number | undefined;
 }
 
 /** The settings of {@link TenantSettings} as the configuration gives them. */
@@ -33,6 +35,7 @@ export function tenantSettings(config: Config): TenantSettings {
     rotationWindowGuardMs: config.rotationWindowGuardMs,
     keyEncryptionKey: config.keyEncryptionKey,
     lockTtlMs: config.lockTtlMs,
+    apiKeyTokenTtlMs: config.apiKeyTokenTtlMs,
   };
 }
 
@@ -79,6 +82,8 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
     defaultAudience: definition.audience,
     accessTokenTtlMs,
     refreshTokenTtlMs,
+    // Never longer than the access-token lifetime: key retirement and event retention count on it.
+    apiKeyTokenTtlMs: Math.min(definition.apiKeyTokenTtlMs ?? settings.apiKeyTokenTtlMs ?? accessTokenTtlMs, accessTokenTtlMs),
     alg,
     keys,
     storePolicy: {

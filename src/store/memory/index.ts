@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import { MemoryApiKeyStore } from '../../apikeys/memory-store.js';
 import type { Stores } from '../ports.js';
 import { MemoryRevocationEventLog } from './event-log.js';
 import { MemoryIdempotencyStore } from './idempotency-store.js';
@@ -17,6 +18,7 @@ export function createMemoryStores(clock: Clock): Stores {
   const rateLimits = new MemoryRateLimitStore(clock);
   return {
     tokens,
+    apiKeys: new MemoryApiKeyStore(clock, tokens),
     events,
     signingKeys: new MemorySigningKeyStore(),
     idempotency,

@@ -1,20 +1,21 @@
 import type { Clock } from '../../clock.js';
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
-import type {
-  ImportedRefreshToken,
-  ImportOutcome,
-  NewRefreshToken,
-  NewTokenFamily,
-  PresentOutcome,
-  RevocationAudit,
-  RevocationEventScope,
-  RevocationQuery,
-  RevocationState,
-  RotateOutcome,
-  StoredTokenState,
-  RotationOutcome,
-  TenantStorePolicy,
-  TokenStore,
+import {
+  eventRetentionOf,
+  type ImportedRefreshToken,
+  type ImportOutcome,
+  type NewRefreshToken,
+  type NewTokenFamily,
+  type PresentOutcome,
+  type RevocationAudit,
+  type RevocationEventScope,
+  type RevocationQuery,
+  type RevocationState,
+  type RotateOutcome,
+  type StoredTokenState,
+  type RotationOutcome,
+  type TenantStorePolicy,
+  type TokenStore,
 } from '../ports.js';
 import { BoundedLog } from './bounded-log.js';
 import { MemoryRevocationEventLog } from './event-log.js';
@@ -36,17 +37,20 @@ class TenantData {
   readonly revokedFamilies: ExpiringMap<string, true>;
   /** Watermarks (issue sequences) by a collision-free composite key (JSON of the id tuple). */
   readonly watermarks: ExpiringMap<string, number>;
+  /** Revoked API keys (src/apikeys/): tokens they minted are revoked. */
+  readonly revokedApiKeys: ExpiringMap<string, true>;
   readonly audit = new BoundedLog<RevocationAudit>(AUDIT_RECORDS_PER_TENANT);
 
   constructor(clock: Clock) {
     this.tokens = new ExpiringMap(clock);
     this.revokedFamilies = new ExpiringMap(clock);
     this.watermarks = new ExpiringMap(clock);
+    this.revokedApiKeys = new ExpiringMap(clock);
   }
 
   /** The maps whose entries expire: what a sweep walks. */
   expiring(): readonly ExpiringMap<string, unknown>[] {
-    return [this.tokens, this.revokedFamilies, this.watermarks];
+    return [this.tokens, this.revokedFamilies, this.watermarks, this.revokedApiKeys];
   }
 }
 
@@ -169,7 +173,40 @@ export class MemoryTokenStore implements TokenStore {
     for (const ids of applicableWatermarks(query.subject, query.audiences)) {
       watermark = Math.max(watermark, t.watermarks.get(JSON.stringify(ids), now) ?? 0);
     }
-    return { familyRevoked: t.revokedFamilies.get(query.familyId, now) !== undefined, watermark };
+    const apiKeyRevoked = query.apiKeyId ? t.revokedApiKeys.get(query.apiKeyId, now) !== undefined : false;
+    return { familyRevoked: t.revokedFamilies.get(query.familyId, now) !== undefined, watermark, apiKeyRevoked };
+  }
+
+  /** The next number of the tenant's issue sequence (an API-key exchange's `rsq`). */
+  nextSequence(tenantId: string): number {
+    const t = this.tenant(tenantId);
+    t.sequence += 1;
+    return t.sequence;
+  }
+
+  /** Appends to the tenant's audit trail (API-key records share it). */
+  appendAudit(tenantId: string, audit: RevocationAudit): void {
+    this.tenant(tenantId).audit.push({ ...audit });
+  }
+
+  /**
+   * Revokes the tokens an API key minted: its marker (one event retention) and its
+   * `api_key` event, once; answers false when the key was already revoked.
+   */
+  revokeApiKeyTokens(policy: TenantStorePolicy, keyId: string, at: number): boolean {
+    const t = this.tenant(policy.tenantId);
+    if (t.revokedApiKeys.get(keyId) !== undefined) return false;
+    t.revokedApiKeys.set(keyId, true, eventRetentionOf(policy));
+    this.events.append(policy, {
+      scope: 'api_key',
+      userId: '',
+      audience: '',
+      familyId: '',
+      apiKeyId: keyId,
+      watermark: 0,
+      revokedAtMs: at,
+    });
+    return true;
   }
 
   /**

@@ -92,6 +92,22 @@ export class TenantKeys {
   events(): string {
     return `${this.prefix}events`;
   }
+  /** Hash: one API key (metadata and the keyed digest of its secret), by key id; expires with the key. */
+  apiKey(keyId: string): string {
+    return `${this.prefix}ak:${keyId}`;
+  }
+  /** Marker: the API key is revoked (ValidateToken reads it with the token's other revocation state). */
+  apiKeyRevoked(keyId: string): string {
+    return `${this.prefix}akr:${keyId}`;
+  }
+  /** Sorted set: one owner's API keys in creation order (the ListApiKeys cursor). */
+  apiKeyOwner(owner: string): string {
+    return `${this.prefix}ako:${encodeId(owner)}`;
+  }
+  /** Sorted set: the tenant's live API keys by expiry (the live-keys gauge). */
+  apiKeysLive(): string {
+    return `${this.prefix}akl`;
+  }
   /** Hash: signing keys by kid. */
   signingKeys(): string {
     return `${this.prefix}keys`;

@@ -389,8 +389,8 @@ describe('loadConfig: full population', () => {
 describe('loadConfig: durations', () => {
   const DURATION_VARS = ENV_VARIABLES.filter((v) => v.type === 'duration').map((v) => v.name);
 
-  it('covers all ten duration variables', () => {
-    expect(DURATION_VARS).toHaveLength(10);
+  it('covers all twelve duration variables', () => {
+    expect(DURATION_VARS).toHaveLength(12);
   });
 
   it.each(DURATION_VARS)('%s: unparsable → warning naming it + default', (name) => {
@@ -848,7 +848,7 @@ describe('ENV_VARIABLES', () => {
   it('lists each variable once, frozen', () => {
     const names = ENV_VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(48);
+    expect(names.length).toBe(52);
     expect(Object.isFrozen(ENV_VARIABLES)).toBe(true);
     for (const v of ENV_VARIABLES) {
       expect(Object.isFrozen(v)).toBe(true);

@@ -24,6 +24,9 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   signer_unavailable: Status.UNAVAILABLE,
   cursor_unknown: Status.FAILED_PRECONDITION,
   stream_overflow: Status.RESOURCE_EXHAUSTED,
+  api_key_invalid: Status.UNAUTHENTICATED,
+  api_key_limit: Status.RESOURCE_EXHAUSTED,
+  api_keys_disabled: Status.FAILED_PRECONDITION,
 };
 
 describe('STATUS_BY_ERROR_CODE', () => {
