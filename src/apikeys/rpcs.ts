@@ -68,7 +68,14 @@ const apiKey = z.string().superRefine((value, ctx) => {
  * Until DPoP binding is served here, a proof is refused rather than silently left unbound.
  * Binding is one step in ApiKeyService.exchange (the `cnf` claim) once it is.
  */
-const noDpop = z.null({ error: 'dpop is not supported by ExchangeApiKey on this server yet' });
+const noDpop = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (value !== null && value !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'dpop is not supported by ExchangeApiKey on this server yet' });
+    }
+  })
+  .transform((): null => null);
 
 // Field order matters: the first failing field is the one reported, tenant first.
 const CreateApiKeyRequest = z.strictObject({
