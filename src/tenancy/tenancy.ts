@@ -56,6 +56,7 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
   const accessTokenTtlMs = definition.accessTokenTtlMs ?? settings.accessTokenTtlMs;
   const refreshTokenTtlMs = definition.refreshTokenTtlMs ?? settings.refreshTokenTtlMs;
   const alg = definition.signingAlg ?? settings.signingAlg;
+  const apiKeyTokenTtlMs = definition.apiKeyTokenTtlMs ?? settings.apiKeyTokenTtlMs;
   const { onRotated } = deps;
   const keys = new KeyRing(
     definition.id,
@@ -83,7 +84,7 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
     accessTokenTtlMs,
     refreshTokenTtlMs,
     // Never longer than the access-token lifetime: key retirement and event retention count on it.
-    apiKeyTokenTtlMs: Math.min(definition.apiKeyTokenTtlMs ?? settings.apiKeyTokenTtlMs ?? accessTokenTtlMs, accessTokenTtlMs),
+    ...(apiKeyTokenTtlMs === undefined ? {} : { apiKeyTokenTtlMs: Math.min(apiKeyTokenTtlMs, accessTokenTtlMs) }),
     alg,
     keys,
     storePolicy: {

@@ -203,4 +203,14 @@ describeStoreTargets('ApiKeyStore', (_backend, stores) => {
     expect(await s.apiKeys.liveCount(s.policy, s.now())).toBe(2);
     expect(await s.apiKeys.liveCount(s.policy, s.now() + 1_000)).toBe(1);
   });
+
+  it('the reconciler leaves keys that never expire, and their indexes, alone', async () => {
+    const s = setup();
+    const k = s.key('dana');
+    await s.create(k);
+    const report = await s.maintenance.reconcile(s.policy);
+    expect(report.unknown).toBe(0);
+    expect((await s.apiKeys.lookup(s.policy, k.keyId, s.now())).kind).toBe('active');
+    expect((await s.listAll('dana', 10)).map((i) => i.keyId)).toEqual([k.keyId]);
+  });
 });

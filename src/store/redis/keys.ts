@@ -28,6 +28,12 @@ export const TOKEN_KEY_KINDS = {
 } as const;
 
 /**
+ * What every API-key key starts with after the tenant prefix (`ak:`, `akr:`, `ako:`,
+ * `akl`): the reconciler leaves these alone, since a key that never expires has no TTL.
+ */
+export const API_KEY_KIND = 'ak';
+
+/**
  * Escapes the glob metacharacters of Redis `MATCH` patterns (`*`, `?`, `[`, `]` and the
  * escape `\` itself: `stringmatchlen` in Redis's util.c knows no others), so `text`
  * matches only itself. Braces are literal to the matcher and are left as they are on

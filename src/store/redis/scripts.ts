@@ -278,11 +278,12 @@ return 0
  * The reconciler's fix-up of one SCAN page. KEYS: keys of one tenant (one hash tag).
  * ARGV: prefix, now (ms), retention (ms), the record, marker and watermark kinds
  * (TOKEN_KEY_KINDS), then the tenant's singleton keys (sequence, signing keys, audit),
- * then the event stream's key and its retention (ms).
+ * then the event stream's key and its retention (ms), then the API-key kind prefix.
  * A key without an expiry gets one: a token record at its `exp` (no later than one
  * retention from now; a record with no readable `exp` gets the retention), a marker or
  * watermark the retention, the event stream its event retention. Singletons are left as
- * they are; any other key without an expiry is only counted. The PTTL check and the fix
+ * they are, and so are API-key records and indexes (a key that never expires has none);
+ * any other key without an expiry is only counted. The PTTL check and the fix
  * run in one script, so a key written meanwhile by a normal script (which always sets
  * its expiry) is never touched. Returns {fixed, unknown}.
  */
@@ -291,6 +292,7 @@ local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local record, marker, watermark = ARGV[4], ARGV[5], ARGV[6]
 local singletons = {[ARGV[7]] = true, [ARGV[8]] = true, [ARGV[9]] = true}
 local events = ARGV[10]
+local api_keys = ARGV[12]
 local function kind_is(rest, kind) return string.sub(rest, 1, #kind) == kind end
 local fixed, unknown = 0, 0
 for _, key in ipairs(KEYS) do
@@ -311,6 +313,8 @@ for _, key in ipairs(KEYS) do
     elseif kind_is(rest, marker) or kind_is(rest, watermark) then
       redis.call('PEXPIRE', key, ARGV[3])
       fixed = fixed + 1
+    elseif kind_is(rest, api_keys) then
+      -- API keys that never expire, and their indexes: kept on purpose (src/apikeys/).
     else
       unknown = unknown + 1
     end
