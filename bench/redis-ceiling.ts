@@ -1,8 +1,11 @@
 // The Redis ceiling: the service's own scripts through its own store, 64 in flight, one
 // connection. "issue" = the IssueToken script; "refresh" = present + rotate; "validate" =
-// the revocation state of one access token (ValidateToken's one round trip).
-// Usage: node dist/bench/bench/redis-ceiling.js <redisUrl> <issue|refresh|validate> <durationMs>
+// the revocation state of one access token (ValidateToken's one round trip); "exchange" =
+// the look-up of one API key (ExchangeApiKey's one round trip).
+// Usage: node dist/bench/bench/redis-ceiling.js <redisUrl> <issue|refresh|validate|exchange> <durationMs>
 import { Redis } from 'ioredis';
+import { RedisApiKeyStore } from '../src/apikeys/redis-store.js';
+import { newKeyId } from '../src/apikeys/secret.js';
 import type { NewTokenFamily } from '../src/store/ports.js';
 import { RedisTokenStore } from '../src/store/redis/token-store.js';
 import { mintRefreshToken, newFamilyId } from '../src/tokens/refresh-token.js';
@@ -39,24 +42,48 @@ if (mode === 'refresh') {
     seeded.push(...batch);
   }
 }
+// Exchange: a few hundred keys are created first (not timed), then looked up in turn.
+const apiKeys = new RedisApiKeyStore(redis);
+const keyIds: string[] = [];
+if (mode === 'exchange') {
+  for (let i = 0; i < 256; i += 1) {
+    const keyId = newKeyId();
+    const now = Date.now();
+    const key = {
+      keyId,
+      owner: `bench-${i}`,
+      name: 'bench',
+      claims: { role: 'reader' },
+      audiences: ['api'],
+      createdAt: now,
+      expiresAt: 0,
+    };
+    const audit = { callerIdentity: 'bench', tokenRef: '', target: keyId, scope: 'api_key_create' as const, occurredAt: now };
+    await apiKeys.create(policy, { ...key, digest: 'x'.repeat(43) }, 100, audit);
+    keyIds.push(keyId);
+  }
+}
 let cursor = 0;
 let validated = 0;
+let exchanged = 0;
 const op =
-  mode === 'issue'
-    ? () => store.issue(policy, token('u'))
-    : mode === 'validate'
-      ? () =>
-          store.revocationState(policy, {
-            familyId: newFamilyId(),
-            subject: `bench-validate-${validated++ % 256}`,
-            audiences: ['api'],
-          })
-      : async () => {
-          const presented = seeded[cursor++];
-          if (!presented) return;
-          await store.presentForRotation(policy, presented.digest, Date.now());
-          await store.rotate(policy, presented.digest, token('u'), Date.now());
-        };
+  mode === 'exchange'
+    ? () => apiKeys.lookup(policy, keyIds[exchanged++ % keyIds.length] ?? '', Date.now())
+    : mode === 'issue'
+      ? () => store.issue(policy, token('u'))
+      : mode === 'validate'
+        ? () =>
+            store.revocationState(policy, {
+              familyId: newFamilyId(),
+              subject: `bench-validate-${validated++ % 256}`,
+              audiences: ['api'],
+            })
+        : async () => {
+            const presented = seeded[cursor++];
+            if (!presented) return;
+            await store.presentForRotation(policy, presented.digest, Date.now());
+            await store.rotate(policy, presented.digest, token('u'), Date.now());
+          };
 for (let i = 0; i < 500; i++) await op();
 let count = 0;
 const deadline = Date.now() + Number(durationArg);

@@ -5,7 +5,7 @@
 // Environment: REDIS_URL (else a throwaway redis-server), BENCH_REPEATS, BENCH_SECONDS,
 // BENCH_WORKERS (e.g. "1,2" to compare TOKEN_ENGINE_WORKERS settings).
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { benchScript, cpuSeconds, median, type RunningService, rssMiB, runNode, startRedis, startService } from './lib.js';
 import type { LoadMode, LoadResult } from './loadgen.js';
@@ -103,6 +103,9 @@ results.ceilings['redis_refresh'] = (
 results.ceilings['redis_validate'] = (
   await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'validate', String(durationMs)]))
 ).rps;
+results.ceilings['redis_exchange'] = (
+  await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'exchange', String(durationMs)]))
+).rps;
 
 const ceilingOf = (name: string): number => results.ceilings[name] ?? Number.NaN;
 const composed = (...rates: number[]): number => 1 / rates.reduce((sum, r) => sum + 1 / r, 0);
@@ -165,6 +168,7 @@ for (const workers of WORKERS) {
       TOKEN_ENGINE_SIGNING_ALG: alg,
       TOKEN_ENGINE_WORKERS: String(workers),
       TOKEN_ENGINE_EXT_AUTHZ: 'true',
+      TOKEN_ENGINE_API_KEY_PEPPER: randomBytes(32).toString('base64'),
     });
     try {
       const row = (rpc: string, concurrency: number, r: ScenarioResult, ceiling?: number): number => {
@@ -197,6 +201,10 @@ for (const workers of WORKERS) {
       const checkCeiling = composed(ceilingOf(`verify_${alg}`), ceilingOf(`grpc_check_${alg}`), ceilingOf('redis_validate'));
       for (const c of [16, 64])
         row('ValidateToken', c, await scenario(svc, tenantId, 'validate', c), c === 64 ? validateCeiling : undefined);
+      // ExchangeApiKey: one Redis round trip (the key) and a signature, like IssueToken's work.
+      const exchangeCeiling = composed(ceilingOf(`sign_${alg}`), ceilingOf(`grpc_${alg}`), ceilingOf('redis_exchange'));
+      for (const c of [16, 64])
+        row('ExchangeApiKey', c, await scenario(svc, tenantId, 'exchange', c), c === 64 ? exchangeCeiling : undefined);
       for (const c of [16, 64])
         row('Check (ext_authz)', c, await scenario(svc, tenantId, 'check', c), c === 64 ? checkCeiling : undefined);
       progress(`verifier vs jwtVerify (${alg})`);
