@@ -5,10 +5,10 @@ export const EXCHANGE_RESULTS = ['ok', 'unknown', 'malformed', 'checksum', 'expi
 /** One of {@link EXCHANGE_RESULTS}. */
 export type ExchangeResult = (typeof EXCHANGE_RESULTS)[number];
 
-/** The API-key metrics (doc/METRICS.md). Tenant labels come from configuration only. */
+/** The API-key metrics (doc/METRICS.md). `tenant_id`, as on every other metric, comes from configuration only. */
 export interface ApiKeyMetrics {
-  readonly exchanges: Counter<'tenant' | 'result'>;
-  readonly live: Gauge<'tenant'>;
+  readonly exchanges: Counter<'tenant_id' | 'result'>;
+  readonly live: Gauge<'tenant_id'>;
 }
 
 /**
@@ -23,19 +23,19 @@ export function createApiKeyMetrics(
   const exchanges = new Counter({
     name: 'token_engine_api_key_exchanges_total',
     help: 'ExchangeApiKey calls by tenant and result (ok, or the refusal reason: unknown, malformed, checksum, expired, revoked)',
-    labelNames: ['tenant', 'result'],
+    labelNames: ['tenant_id', 'result'],
     registers: [registry],
   });
   const live = new Gauge({
     name: 'token_engine_api_keys_live',
     help: 'Live (unexpired, unrevoked) API keys per tenant, read from the store at scrape time',
-    labelNames: ['tenant'],
+    labelNames: ['tenant_id'],
     registers: [registry],
     aggregator: 'max',
     async collect() {
       const counts = await liveCounts();
       this.reset();
-      for (const { tenant, count } of counts) this.set({ tenant }, count);
+      for (const { tenant, count } of counts) this.set({ tenant_id: tenant }, count);
     },
   });
   return { exchanges, live };

@@ -162,7 +162,7 @@ export class ApiKeyService {
       ttlMs,
     );
     if (now - key.lastUsedAt >= LAST_USED_COARSE_MS) await this.touch(tenant, key.keyId, now);
-    this.deps.metrics?.exchanges.inc({ tenant: tenant.id, result: 'ok' });
+    this.deps.metrics?.exchanges.inc({ tenant_id: tenant.id, result: 'ok' });
     return { accessToken: access.token, expiresIn: Math.max(0, Math.floor((access.expiresAtMs - now) / 1000)) };
   }
 
@@ -203,7 +203,7 @@ export class ApiKeyService {
    * a mistyped key costs no store call), and builds the one answer for all.
    */
   private refused(tenant: Tenant, caller: Caller, reason: ExchangeResult, keyId: string, stored: boolean): DomainError {
-    this.deps.metrics?.exchanges.inc({ tenant: tenant.id, result: reason });
+    this.deps.metrics?.exchanges.inc({ tenant_id: tenant.id, result: reason });
     const audit = this.audit(caller, 'api_key_exchange_refused', keyId, reason);
     this.auditLine(tenant, audit, 'api key exchange refused');
     if (stored) {

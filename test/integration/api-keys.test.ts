@@ -395,9 +395,9 @@ describe('metrics', () => {
     await exchange(a, created.api_key);
     await fails(a, 'ExchangeApiKey', { tenant_id: tenantId, api_key: mistyped(created.api_key) });
     const text = await (await fetch(`${a.httpBase}/metrics`)).text();
-    expect(text).toMatch(new RegExp(`token_engine_api_key_exchanges_total\\{tenant="${tenantId}",result="ok"\\} [1-9]`));
-    expect(text).toMatch(new RegExp(`token_engine_api_key_exchanges_total\\{tenant="${tenantId}",result="checksum"\\} [1-9]`));
-    expect(text).toMatch(new RegExp(`token_engine_api_keys_live\\{tenant="${tenantId}"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`token_engine_api_key_exchanges_total\\{tenant_id="${tenantId}",result="ok"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`token_engine_api_key_exchanges_total\\{tenant_id="${tenantId}",result="checksum"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`token_engine_api_keys_live\\{tenant_id="${tenantId}"\\} [1-9]`));
   });
 });
 
