@@ -1,22 +1,22 @@
 import type { Clock } from '../../clock.js';
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
-import {
-  eventRetentionOf,
-  type ImportedRefreshToken,
-  type ImportOutcome,
-  type NewRefreshToken,
-  type NewTokenFamily,
-  type PresentOutcome,
-  type RevocationAudit,
-  type RevocationEventScope,
-  type RevocationQuery,
-  type RevocationState,
-  type RotateOutcome,
-  type StoredTokenState,
-  type RotationOutcome,
-  type TenantStorePolicy,
-  type TokenStore,
+import type {
+  ImportedRefreshToken,
+  ImportOutcome,
+  NewRefreshToken,
+  NewTokenFamily,
+  PresentOutcome,
+  RevocationAudit,
+  RevocationEventScope,
+  RevocationQuery,
+  RevocationState,
+  RotateOutcome,
+  StoredTokenState,
+  RotationOutcome,
+  TenantStorePolicy,
+  TokenStore,
 } from '../ports.js';
+import { eventRetentionOf } from '../ports.js';
 import { BoundedLog } from './bounded-log.js';
 import { MemoryRevocationEventLog } from './event-log.js';
 import { ExpiringMap } from './expiring-map.js';
