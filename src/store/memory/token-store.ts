@@ -173,8 +173,9 @@ export class MemoryTokenStore implements TokenStore {
     for (const ids of applicableWatermarks(query.subject, query.audiences)) {
       watermark = Math.max(watermark, t.watermarks.get(JSON.stringify(ids), now) ?? 0);
     }
-    const apiKeyRevoked = query.apiKeyId ? t.revokedApiKeys.get(query.apiKeyId, now) !== undefined : false;
-    return { familyRevoked: t.revokedFamilies.get(query.familyId, now) !== undefined, watermark, apiKeyRevoked };
+    const familyRevoked = t.revokedFamilies.get(query.familyId, now) !== undefined;
+    if (!query.apiKeyId) return { familyRevoked, watermark };
+    return { familyRevoked, watermark, apiKeyRevoked: t.revokedApiKeys.get(query.apiKeyId, now) !== undefined };
   }
 
   /** The next number of the tenant's issue sequence (an API-key exchange's `rsq`). */

@@ -187,13 +187,17 @@ export class RedisTokenStore implements TokenStore {
     const apiKeyMarker = query.apiKeyId ? [k.apiKeyRevoked(query.apiKeyId)] : [];
     const keys = [...apiKeyMarker, k.familyRevoked(query.familyId), ...k.watermarksFor(query.subject, query.audiences)];
     const replies = await guarded(() => this.redis.mget(...keys));
-    const apiKeyRevoked = apiKeyMarker.length > 0 && replies[0] !== null && replies[0] !== undefined;
+    const apiKeyRevoked = replies[0] !== null && replies[0] !== undefined;
     const [marker, ...marks] = replies.slice(apiKeyMarker.length);
     let watermark = 0;
     for (const mark of marks) {
       if (mark !== null) watermark = Math.max(watermark, Number(mark));
     }
-    return { familyRevoked: marker !== null && marker !== undefined, watermark, apiKeyRevoked };
+    return {
+      familyRevoked: marker !== null && marker !== undefined,
+      watermark,
+      ...(apiKeyMarker.length > 0 ? { apiKeyRevoked } : {}),
+    };
   }
 
   async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {
