@@ -41,6 +41,7 @@ export type LoadMode =
   | 'revoke-user-audience'
   | 'seed-user'
   | 'validate'
+  | 'exchange'
   | 'check'
   | 'echo-validate'
   | 'echo-check';
@@ -186,6 +187,19 @@ switch (o.mode) {
       method = 'Check';
       requestFor = (i) => checkRequest(token(i));
     }
+    break;
+  }
+  case 'exchange': {
+    // One key, exchanged again and again (its last use is written at most once a minute).
+    const created = await new Promise<string>((resolve, reject) =>
+      client.CreateApiKey(
+        { tenant_id: o.tenantId, owner: `bench-${process.pid}`, name: 'bench', claims: { role: 'reader' } },
+        md,
+        (err, res) => (err || !res ? reject(err ?? new Error('no answer')) : resolve(res.api_key)),
+      ),
+    );
+    method = 'ExchangeApiKey';
+    requestFor = () => ({ tenant_id: o.tenantId, api_key: created });
     break;
   }
   case 'echo-validate': {

@@ -3,10 +3,13 @@
 // 64 calls in flight on each. Modes: "issue" = the ISSUE script; "refresh" = PRESENT +
 // ROTATE (two scripts); "validate" = the revocation state of one access token
 // (ValidateToken's one MGET); "revoke-token" = REVOKE_TOKEN; "revoke-user" =
-// REVOKE_WATERMARK. Prints {"phase":"timed"} when the timed phase starts (after seeding
+// REVOKE_WATERMARK; "exchange" = the look-up of one API key (ExchangeApiKey's one round
+// trip). Prints {"phase":"timed"} when the timed phase starts (after seeding
 // and a warm-up), so an orchestrator can read Redis's counters there, then one JSON line.
 // Usage: node dist/bench/bench/redis-ceiling.js <redisUrl> <mode> <durationMs> [connections]
 import { Redis } from 'ioredis';
+import { RedisApiKeyStore } from '../src/apikeys/redis-store.js';
+import { newKeyId } from '../src/apikeys/secret.js';
 import type { NewTokenFamily, RevocationAudit } from '../src/store/ports.js';
 import { RedisTokenStore } from '../src/store/redis/token-store.js';
 import { mintRefreshToken, newFamilyId } from '../src/tokens/refresh-token.js';
@@ -25,7 +28,8 @@ const IN_FLIGHT_PER_CONNECTION = 64;
 const connections = Math.max(1, Number(connectionsArg));
 const clients = Array.from({ length: connections }, () => new Redis(url, { enableAutoPipelining: true }));
 const stores = clients.map((c) => new RedisTokenStore(c));
-const policy = { tenantId: `bench-redis-${process.pid}`, revocationRetentionMs: 3_600_000 };
+// The product's default cap on live families per user (TOKEN_ENGINE_MAX_FAMILIES_PER_USER).
+const policy = { tenantId: `bench-redis-${process.pid}`, revocationRetentionMs: 3_600_000, maxFamiliesPerUser: 100 };
 // The same subject, audience and claims shape the load generator's IssueToken sends.
 const token = (subject: string): NewTokenFamily => {
   const t = mintRefreshToken();
@@ -57,6 +61,27 @@ if (mode === 'refresh' || mode === 'revoke-token') {
     const batch = Array.from({ length: 1000 }, (_, j) => token(`bench-user-${(i + j) % 1000}`));
     await Promise.all(batch.map((t, j) => storeFor(j).issue(policy, t)));
     seeded.push(...batch);
+  }
+}
+// Exchange: a few hundred keys are created first (not timed), then looked up in turn.
+const apiKeys = clients.map((c) => new RedisApiKeyStore(c));
+const keyIds: string[] = [];
+if (mode === 'exchange') {
+  for (let i = 0; i < 256; i += 1) {
+    const keyId = newKeyId();
+    const now = Date.now();
+    const key = {
+      keyId,
+      owner: `bench-${i}`,
+      name: 'bench',
+      claims: { role: 'reader' },
+      audiences: ['bench-api'],
+      createdAt: now,
+      expiresAt: 0,
+    };
+    const created = { callerIdentity: 'bench', tokenRef: '', target: keyId, scope: 'api_key_create' as const, occurredAt: now };
+    await apiKeys[0]?.create(policy, { ...key, digest: 'x'.repeat(43) }, 100, created);
+    keyIds.push(keyId);
   }
 }
 let cursor = 0;
@@ -93,8 +118,11 @@ const op = async (worker: number): Promise<boolean> => {
     case 'revoke-user':
       await store.revokeUser(policy, `bench-user-${i % 1000}`, audit(`bench-user-${i % 1000}`));
       return true;
+    case 'exchange':
+      await apiKeys[worker % apiKeys.length]?.lookup(policy, keyIds[i % keyIds.length] ?? '', Date.now());
+      return true;
     default:
-      throw new Error(`unknown mode ${mode}: issue, refresh, validate, revoke-token or revoke-user`);
+      throw new Error(`unknown mode ${mode}: issue, refresh, validate, revoke-token, revoke-user or exchange`);
   }
 };
 for (let i = 0; i < 500; i++) await op(i);

@@ -11,7 +11,7 @@
 // (default info, the product default: the service writes its access line per RPC to a pipe
 // the bench drains).
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { HttpLoadResult } from './http-loadgen.js';
 import {
@@ -123,6 +123,9 @@ results.ceilings['redis_refresh'] = (
 ).rps;
 results.ceilings['redis_validate'] = (
   await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'validate', String(durationMs)]))
+).rps;
+results.ceilings['redis_exchange'] = (
+  await medianOf(() => runNode<RedisCeilingResult>('redis-ceiling', [redis.url, 'exchange', String(durationMs)]))
 ).rps;
 
 const ceilingOf = (name: string): number => results.ceilings[name] ?? Number.NaN;
@@ -236,6 +239,7 @@ for (const workers of WORKERS) {
       TOKEN_ENGINE_WORKERS: String(workers),
       TOKEN_ENGINE_EXT_AUTHZ: 'true',
       TOKEN_ENGINE_LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info',
+      TOKEN_ENGINE_API_KEY_PEPPER: randomBytes(32).toString('base64'),
     });
     try {
       const row = (rpc: string, concurrency: number, r: ScenarioResult, ceiling?: number): number => {
@@ -270,6 +274,10 @@ for (const workers of WORKERS) {
       const checkCeiling = composed(ceilingOf(`verify_${alg}`), ceilingOf(`grpc_check_${alg}`), ceilingOf('redis_validate'));
       for (const c of [16, 64])
         row('ValidateToken', c, await scenario(svc, tenantId, 'validate', c), c === 64 ? validateCeiling : undefined);
+      // ExchangeApiKey: one Redis round trip (the key) and a signature, like IssueToken's work.
+      const exchangeCeiling = composed(ceilingOf(`sign_${alg}`), ceilingOf(`grpc_${alg}`), ceilingOf('redis_exchange'));
+      for (const c of [16, 64])
+        row('ExchangeApiKey', c, await scenario(svc, tenantId, 'exchange', c), c === 64 ? exchangeCeiling : undefined);
       for (const c of [16, 64])
         row('Check (ext_authz)', c, await scenario(svc, tenantId, 'check', c), c === 64 ? checkCeiling : undefined);
       progress(`verifier vs jwtVerify (${alg})`);

@@ -53,6 +53,12 @@ const OPTIONS = {
   limit: { type: 'string' },
   heartbeats: { type: 'boolean' },
   'dpop-key': { type: 'string' },
+  owner: { type: 'string' },
+  name: { type: 'string' },
+  'expires-in': { type: 'string' },
+  'key-id': { type: 'string' },
+  'page-size': { type: 'string' },
+  'page-token': { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -72,6 +78,12 @@ const METAVAR: Partial<Record<FlagName, string>> = {
   after: 'CURSOR',
   limit: 'N',
   'dpop-key': 'FILE',
+  owner: 'O',
+  name: 'NAME',
+  'expires-in': 'SECONDS',
+  'key-id': 'ID',
+  'page-size': 'N',
+  'page-token': 'P',
 };
 
 const GLOBAL_FLAGS: readonly FlagName[] = [
@@ -202,6 +214,79 @@ const COMMANDS: readonly Command[] = [
     required: ['tenant'],
     about: 'WatchRevocations: print revocations as they happen (until Ctrl-C, or --limit events)',
     run: ({ flags, io, secrets }) => watch(flags, io, secrets),
+  },
+  {
+    name: 'apikey create',
+    allowed: ['tenant', 'owner', 'name', 'aud', 'claim', 'expires-in', 'idempotency-key'],
+    required: ['tenant', 'owner'],
+    about: 'CreateApiKey: prints the secret (shown this once) and the key id',
+    run: ({ flags, io, secrets }) =>
+      withClient(flags, secrets, async (client, options) => {
+        const customClaims = claims(flags.claim);
+        const created = await client.createApiKey(
+          {
+            tenantId: flags.tenant ?? '',
+            owner: flags.owner ?? '',
+            ...(flags.name === undefined ? {} : { name: flags.name }),
+            ...(flags.aud ? { audiences: flags.aud } : {}),
+            ...(customClaims ? { claims: customClaims } : {}),
+            ...(flags['expires-in'] === undefined ? {} : { expiresIn: wholeNumber('--expires-in', flags['expires-in']) }),
+          },
+          idempotent(flags, options),
+        );
+        io.stdout(
+          flags.json
+            ? `${JSON.stringify(created)}\n`
+            : `api_key: ${created.apiKey}\nkey_id: ${created.info.keyId}\nexpires_at: ${created.info.expiresAt}\n`,
+        );
+      }),
+  },
+  {
+    name: 'apikey list',
+    allowed: ['tenant', 'owner', 'page-size', 'page-token'],
+    required: ['tenant', 'owner'],
+    about: "ListApiKeys: one page of an owner's keys (metadata only); prints next_page_token when there are more",
+    run: ({ flags, io, secrets }) =>
+      withClient(flags, secrets, async (client, options) => {
+        const page = await client.listApiKeys(
+          {
+            tenantId: flags.tenant ?? '',
+            owner: flags.owner ?? '',
+            ...(flags['page-size'] === undefined ? {} : { pageSize: wholeNumber('--page-size', flags['page-size']) }),
+            ...(flags['page-token'] === undefined ? {} : { pageToken: flags['page-token'] }),
+          },
+          options,
+        );
+        if (flags.json) {
+          io.stdout(`${JSON.stringify(page)}\n`);
+          return;
+        }
+        const lines = page.keys.map(
+          (k) =>
+            `${k.keyId} name=${JSON.stringify(k.name)} created_at=${k.createdAt} expires_at=${k.expiresAt} ` +
+            `last_used_at=${k.lastUsedAt}${k.revoked ? ' revoked' : ''}`,
+        );
+        if (page.nextPageToken !== '') lines.push(`next_page_token: ${page.nextPageToken}`);
+        io.stdout(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+      }),
+  },
+  revocation('apikey revoke', ['key-id', 'tenant'], (client, flags, options) =>
+    client.revokeApiKey({ tenantId: flags.tenant ?? '', keyId: flags['key-id'] ?? '' }, options),
+  ),
+  {
+    name: 'apikey exchange',
+    allowed: ['token', 'token-file', 'tenant'],
+    required: ['tenant'],
+    about: 'ExchangeApiKey: the API key (--token, --token-file or $TOKEN_ENGINE_CLI_TOKEN) for an access token',
+    run: async ({ flags, io, secrets }) => {
+      const apiKey = await secrets.token('apikey exchange', 'API key to exchange');
+      return withClient(flags, secrets, async (client, options) => {
+        const token = await client.exchangeApiKey({ tenantId: flags.tenant ?? '', apiKey }, options);
+        io.stdout(
+          flags.json ? `${JSON.stringify(token)}\n` : `access_token: ${token.accessToken}\nexpires_in: ${token.expiresIn}\n`,
+        );
+      });
+    },
   },
   {
     name: 'call',
@@ -597,6 +682,12 @@ function revoked(
     await revoke(client, options);
     io.stdout(flags.json ? `${JSON.stringify({ ok: true })}\n` : 'revoked\n');
   });
+}
+
+/** A flag that takes a whole number of 0 or more. */
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`${flag} must be a whole number, 0 or more`);
+  return Number(value);
 }
 
 function oneAudience(command: string, flags: Flags): string {

@@ -1,3 +1,19 @@
+import {
+  type ApiKeyPage,
+  type CreateApiKeyRequest,
+  type CreatedApiKey,
+  type ExchangeApiKeyRequest,
+  type ExchangedToken,
+  fromWireApiKeyPage,
+  fromWireCreated,
+  fromWireExchanged,
+  type ListApiKeysRequest,
+  type RevokeApiKeyRequest,
+  toWireCreateApiKey,
+  toWireExchangeApiKey,
+  toWireListApiKeys,
+  toWireRevokeApiKey,
+} from './api-keys.js';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -162,6 +178,17 @@ export interface TokenEngineClient {
    */
   validateToken(request: ValidateTokenRequest, options?: CallOptions): Promise<TokenValidation>;
   /**
+   * A new API key for `owner`; `apiKey` (the secret) is in this answer only. With an
+   * `idempotencyKey` a retried create answers the same key instead of making another.
+   */
+  createApiKey(request: CreateApiKeyRequest, options?: IdempotentCallOptions): Promise<CreatedApiKey>;
+  /** One page of an owner's API keys (metadata only). Safe to retry. */
+  listApiKeys(request: ListApiKeysRequest, options?: CallOptions): Promise<ApiKeyPage>;
+  /** Revokes an API key and the tokens it minted; idempotent. */
+  revokeApiKey(request: RevokeApiKeyRequest, options?: CallOptions): Promise<void>;
+  /** The API key's secret for a short-lived access token (UNAUTHENTICATED for any bad key). */
+  exchangeApiKey(request: ExchangeApiKeyRequest, options?: CallOptions): Promise<ExchangedToken>;
+  /**
    * The tenant's revocations as an async iterator: the backlog (after `after`, or the
    * last access-token lifetime), a `heartbeat` once caught up, then every new revocation
    * and a heartbeat in every 5 s of silence. A stream that ends with an error throws
@@ -277,6 +304,22 @@ class GrpcTokenEngineClient implements TokenEngineClient {
 
   async validateToken(request: ValidateTokenRequest, options: CallOptions = {}): Promise<TokenValidation> {
     return fromWireValidation(await this.invoke('ValidateToken', toWireValidate(request), options));
+  }
+
+  async createApiKey(request: CreateApiKeyRequest, options: IdempotentCallOptions = {}): Promise<CreatedApiKey> {
+    return fromWireCreated(await this.invoke('CreateApiKey', toWireCreateApiKey(request), options));
+  }
+
+  async listApiKeys(request: ListApiKeysRequest, options: CallOptions = {}): Promise<ApiKeyPage> {
+    return fromWireApiKeyPage(await this.invoke('ListApiKeys', toWireListApiKeys(request), options));
+  }
+
+  async revokeApiKey(request: RevokeApiKeyRequest, options: CallOptions = {}): Promise<void> {
+    await this.invoke('RevokeApiKey', toWireRevokeApiKey(request), options);
+  }
+
+  async exchangeApiKey(request: ExchangeApiKeyRequest, options: CallOptions = {}): Promise<ExchangedToken> {
+    return fromWireExchanged(await this.invoke('ExchangeApiKey', toWireExchangeApiKey(request), options));
   }
 
   async *watchRevocations(

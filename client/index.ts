@@ -21,6 +21,16 @@ export {
   type TokenEngineClient,
 } from './client.js';
 export { createDpopProver, type DpopKeyPair, type DpopProofOptions, type DpopProver } from './dpop.js';
+export type {
+  ApiKeyInfo,
+  ApiKeyPage,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  ExchangeApiKeyRequest,
+  ExchangedToken,
+  ListApiKeysRequest,
+  RevokeApiKeyRequest,
+} from './api-keys.js';
 export { codeName, isTokenEngineError, Status, TokenEngineError } from './errors.js';
 export { IDEMPOTENT_METHODS, RPC_NAMES, type RpcName, type WireRequest, type WireResponse } from './methods.js';
 export { DEFAULT_RETRY_POLICY, isRetryable, type RetryEvent, type RetryPolicy } from './retry.js';

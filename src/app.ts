@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Server, ServerCredentials } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -6,6 +7,10 @@ import {
   StaticKeyAuthenticator,
   type Authenticate,
 } from './access/authenticate.js';
+import { createApiKeyMetrics } from './apikeys/metrics.js';
+import { API_KEY_RPCS } from './apikeys/rpcs.js';
+import { type Pepper, pepperFromKeyEncryptionKey } from './apikeys/secret.js';
+import { ApiKeyService } from './apikeys/service.js';
 import { ALLOW_ALL, loadCallerRegistry, type CallerRegistry } from './access/caller-registry.js';
 import { callerRateLimits } from './access/rate-limits.js';
 import { systemClock, type Clock } from './clock.js';
@@ -66,6 +71,8 @@ export interface App {
   readonly validator: TokenValidator;
   /** WatchRevocations: the open streams and their shared readers. */
   readonly feed: RevocationFeed;
+  /** CreateApiKey, ListApiKeys, RevokeApiKey, ExchangeApiKey. */
+  readonly apiKeys: ApiKeyService;
   readonly stores: Stores;
   /** Holds the private signing keys (sealed in the store, or in a PKCS#11 token). */
   readonly signer: Signer;
@@ -149,6 +156,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     });
     const validator = new TokenValidator({ tenants, store: stores.tokens, clock, metrics, dpop });
     const feed = new RevocationFeed({ tenants, events: stores.events, clock, log, metrics });
+    const apiKeys: ApiKeyService = new ApiKeyService({
+      tenants,
+      store: stores.apiKeys,
+      clock,
+      log,
+      pepper: apiKeyPepper(config, log),
+      perOwner: config.apiKeysPerOwner,
+      maxLifetimeMs: config.apiKeyMaxLifetimeMs,
+      tokenTtlMs: config.apiKeyTokenTtlMs,
+      metrics: createApiKeyMetrics(metrics.registry, () => apiKeys.liveCounts()),
+    });
     const health = new HealthStatus([SERVICE_NAME]);
     const server = createGrpcServer({
       steps: interceptorChain({
@@ -168,6 +186,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         ...bind(tokens, TOKEN_RPCS),
         ...bind(validator, VALIDATION_RPCS),
         ...bind(feed, WATCH_RPCS),
+        ...bind(apiKeys, API_KEY_RPCS),
         ...bind(health, HEALTH_RPCS),
         ...(config.extAuthz ? bind(new ExtAuthz(validator, metrics), extAuthzRpcs(defaultTenantId)) : []),
       ],
@@ -237,6 +256,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       tokens,
       validator,
       feed,
+      apiKeys,
       stores,
       signer: keySigner,
       keyMaintenance,
@@ -269,6 +289,25 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await stores.close();
     throw err;
   }
+}
+
+/**
+ * The pepper of the API-key digests: TOKEN_ENGINE_API_KEY_PEPPER, else derived from the
+ * key-encryption key. With neither, the memory store (one process, nothing persists) uses
+ * a random one; the Redis store turns the feature off, since a pepper that differs per
+ * replica or per start would make every stored key unusable.
+ */
+function apiKeyPepper(config: Config, log: Logger): Pepper | undefined {
+  if (config.apiKeyPepper) return config.apiKeyPepper;
+  if (config.keyEncryptionKey) return pepperFromKeyEncryptionKey(config.keyEncryptionKey);
+  if (config.store === 'memory') {
+    log.warn('TOKEN_ENGINE_API_KEY_PEPPER is not set: API keys use a random pepper and die with this process');
+    return randomBytes(32);
+  }
+  log.warn(
+    'neither TOKEN_ENGINE_API_KEY_PEPPER nor TOKEN_ENGINE_KEY_ENCRYPTION_KEY is set: the API-key RPCs are off (FAILED_PRECONDITION)',
+  );
+  return undefined;
 }
 
 /** The signer of TOKEN_ENGINE_SIGNER, shared by every tenant; a PKCS#11 token that cannot be used stops the start. */

@@ -26,7 +26,10 @@ export type ErrorCode =
   | 'stream_overflow'
   | 'dpop_proof_invalid'
   | 'dpop_proof_required'
-  | 'dpop_key_mismatch';
+  | 'dpop_key_mismatch'
+  | 'api_key_invalid'
+  | 'api_key_limit'
+  | 'api_keys_disabled';
 
 /** An error caused by the caller or by a dependency, safe to show to the caller. */
 export class DomainError extends Error {

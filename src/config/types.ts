@@ -121,4 +121,12 @@ export interface Config {
   readonly rateLimitPerSecond: number;
   /** Burst of the default rate limit. */
   readonly rateLimitBurst: number;
+  /** 32 bytes keying the API-key digests (secret). A Buffer cannot be frozen: treat it as read-only. */
+  readonly apiKeyPepper?: Buffer;
+  /** Lifetime of tokens minted by ExchangeApiKey (tenants may override). */
+  readonly apiKeyTokenTtlMs: number;
+  /** Live API keys per owner and tenant. */
+  readonly apiKeysPerOwner: number;
+  /** Longest API-key lifetime (`expires_in` 0, never expiring, is always accepted). */
+  readonly apiKeyMaxLifetimeMs: number;
 }

@@ -190,6 +190,22 @@ export const VARIABLES = [
   variable({ name: 'TOKEN_ENGINE_DPOP_NONCE', field: 'dpopNonce', type: bool, default: false, onInvalid: 'warn',
     description: 'Require server nonces in DPoP proofs: stateless, derived from TOKEN_ENGINE_KEY_ENCRYPTION_KEY so every ' +
       'replica accepts them; refusals carry the nonce to use in the `dpop-nonce` header.' }),
+  variable({ name: 'TOKEN_ENGINE_API_KEY_PEPPER', field: 'apiKeyPepper', type: key32, onInvalid: 'fatal', secret: true,
+    description: 'Keys the HMAC-SHA-256 under which API-key secrets are stored (e.g. `openssl rand -base64 32`); the same on ' +
+      'every replica, never in Redis. Unset: derived from TOKEN_ENGINE_KEY_ENCRYPTION_KEY; with the Redis store and neither ' +
+      'set, the API-key RPCs are off (FAILED_PRECONDITION). Changing it invalidates every API key.' }),
+  variable({ name: 'TOKEN_ENGINE_API_KEY_TOKEN_TTL', field: 'apiKeyTokenTtlMs', type: duration, default: 5 * MINUTE,
+    onInvalid: 'warn',
+    description: 'Lifetime of an access token minted by ExchangeApiKey (tenants may override with `api_key_token_ttl`); ' +
+      "never longer than the tenant's access-token lifetime." }),
+  variable({ name: 'TOKEN_ENGINE_API_KEYS_PER_OWNER', field: 'apiKeysPerOwner', type: intBetween(1, 100_000), default: 100,
+    onInvalid: 'warn',
+    description: 'Live (unexpired, unrevoked) API keys one owner may hold per tenant; CreateApiKey beyond it is ' +
+      'RESOURCE_EXHAUSTED.' }),
+  variable({ name: 'TOKEN_ENGINE_API_KEY_MAX_LIFETIME', field: 'apiKeyMaxLifetimeMs', type: duration,
+    default: 876_000 * HOUR, onInvalid: 'warn',
+    description: 'Longest `expires_in` CreateApiKey accepts (default 100 years); `expires_in` 0 (a key that never ' +
+      'expires) is always accepted.' }),
   variable({ name: 'TOKEN_ENGINE_BACKFILL_EXPIRY_INDEX', field: 'backfillExpiryIndex', type: bool,
     default: false, onInvalid: 'warn',
     description: 'Accepted for compatibility with the Go token-engine; no effect (there is no expiry index to backfill).' }),

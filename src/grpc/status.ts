@@ -86,6 +86,22 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, { readonly status: Status; 
     status: Status.PERMISSION_DENIED,
     when: "the DPoP proof is valid but signed by another key than the one the refresh token's family is bound to",
   },
+  api_key_invalid: {
+    status: Status.UNAUTHENTICATED,
+    when:
+      '`api key invalid`: ExchangeApiKey with a key that is unknown, malformed, mistyped (checksum), expired, revoked ' +
+      'or of another tenant: one message for all',
+  },
+  api_key_limit: {
+    status: Status.RESOURCE_EXHAUSTED,
+    when: 'CreateApiKey: the owner already holds TOKEN_ENGINE_API_KEYS_PER_OWNER live keys; revoke one first',
+  },
+  api_keys_disabled: {
+    status: Status.FAILED_PRECONDITION,
+    when:
+      'an API-key RPC on a Redis-backed server with neither TOKEN_ENGINE_API_KEY_PEPPER nor ' +
+      'TOKEN_ENGINE_KEY_ENCRYPTION_KEY set: API keys are off',
+  },
 };
 
 /** The status of each domain error code. */

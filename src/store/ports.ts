@@ -1,3 +1,5 @@
+import type { ApiKeyStore } from '../apikeys/store.js';
+
 /**
  * Storage ports. Two implementations pass the same contract suite
  * (test/contract/): `redis/` for production and `memory/` for one process.
@@ -16,7 +18,17 @@
  */
 
 /** What the revocation scopes of the audit trail are called (upstream names). */
-export type RevocationScope = 'token' | 'audience' | 'user' | 'user_audience';
+export type RevocationScope =
+  | 'token'
+  | 'audience'
+  | 'user'
+  | 'user_audience'
+  /** RevokeApiKey (target: the key id). */
+  | 'api_key'
+  /** CreateApiKey (target: the key id). */
+  | 'api_key_create'
+  /** A refused ExchangeApiKey (target: the key id when the secret names one; token_ref: the reason). */
+  | 'api_key_exchange_refused';
 
 /** An audit record, stored in the same atomic step as the revocation it describes. */
 export interface RevocationAudit {
@@ -165,6 +177,8 @@ export interface RevocationQuery {
   readonly familyId: string;
   readonly subject: string;
   readonly audiences: readonly string[];
+  /** The `akid` claim of a token minted from an API key; absent or empty otherwise. */
+  readonly apiKeyId?: string | undefined;
 }
 
 /**
@@ -176,6 +190,8 @@ export interface RevocationQuery {
 export interface RevocationState {
   readonly familyRevoked: boolean;
   readonly watermark: number;
+  /** The token was minted from an API key that is revoked since (RevokeApiKey). */
+  readonly apiKeyRevoked?: boolean | undefined;
 }
 
 /**
@@ -424,6 +440,8 @@ export interface RateLimitStore {
 /** Everything the application needs from one storage backend. */
 export interface Stores {
   readonly tokens: TokenStore;
+  /** API keys (src/apikeys/): they share the tenant's sequence, audit trail and revocation events with the tokens. */
+  readonly apiKeys: ApiKeyStore;
   readonly events: RevocationEventLog;
   readonly signingKeys: SigningKeyStore;
   readonly idempotency: IdempotencyStore;

@@ -22,6 +22,8 @@ export interface TenantSettings {
   readonly lockTtlMs: number;
   /** Live refresh-token families a user may hold (TOKEN_ENGINE_MAX_FAMILIES_PER_USER); absent: no cap. */
   readonly maxFamiliesPerUser?: number;
+  /** Lifetime of tokens minted by ExchangeApiKey. */
+  readonly apiKeyTokenTtlMs?: number | undefined;
 }
 
 /** The settings of {@link TenantSettings} as the configuration gives them. */
@@ -36,6 +38,7 @@ export function tenantSettings(config: Config): TenantSettings {
     keyEncryptionKey: config.keyEncryptionKey,
     lockTtlMs: config.lockTtlMs,
     maxFamiliesPerUser: config.maxFamiliesPerUser,
+    apiKeyTokenTtlMs: config.apiKeyTokenTtlMs,
   };
 }
 
@@ -56,6 +59,7 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
   const accessTokenTtlMs = definition.accessTokenTtlMs ?? settings.accessTokenTtlMs;
   const refreshTokenTtlMs = definition.refreshTokenTtlMs ?? settings.refreshTokenTtlMs;
   const alg = definition.signingAlg ?? settings.signingAlg;
+  const apiKeyTokenTtlMs = definition.apiKeyTokenTtlMs ?? settings.apiKeyTokenTtlMs;
   const { onRotated } = deps;
   const keys = new KeyRing(
     definition.id,
@@ -82,6 +86,8 @@ export function buildTenant(definition: TenantDefinition, settings: TenantSettin
     defaultAudience: definition.audience,
     accessTokenTtlMs,
     refreshTokenTtlMs,
+    // Never longer than the access-token lifetime: key retirement and event retention count on it.
+    ...(apiKeyTokenTtlMs === undefined ? {} : { apiKeyTokenTtlMs: Math.min(apiKeyTokenTtlMs, accessTokenTtlMs) }),
     alg,
     keys,
     storePolicy: {

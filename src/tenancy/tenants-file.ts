@@ -11,6 +11,7 @@
  *     access_token_ttl: 10m      # optional, Go duration; default TOKEN_ENGINE_ACCESS_TOKEN_TTL
  *     refresh_token_ttl: 168h    # optional; default TOKEN_ENGINE_REFRESH_TOKEN_TTL
  *     signing_alg: ES256         # optional: RS256 | ES256 | EdDSA; default TOKEN_ENGINE_SIGNING_ALG
+ *     api_key_token_ttl: 2m      # optional; default TOKEN_ENGINE_API_KEY_TOKEN_TTL
  * ```
  */
 import * as z from 'zod';
@@ -26,6 +27,7 @@ export interface TenantDefinition {
   readonly accessTokenTtlMs?: number | undefined;
   readonly refreshTokenTtlMs?: number | undefined;
   readonly signingAlg?: SigningAlg | undefined;
+  readonly apiKeyTokenTtlMs?: number | undefined;
 }
 
 export class TenantsFileError extends ConfigFileError {
@@ -45,6 +47,7 @@ const tenantSchema = z.strictObject({
   access_token_ttl: duration,
   refresh_token_ttl: duration,
   signing_alg: z.enum(SIGNING_ALGS, { error: `must be ${describeSigningAlgs()}` }).optional(),
+  api_key_token_ttl: duration,
 });
 
 const fileSchema = z.strictObject({
@@ -78,6 +81,7 @@ export function parseTenantsFile(text: string, source: string): TenantDefinition
     accessTokenTtlMs: t.access_token_ttl ? parseDuration(t.access_token_ttl) : undefined,
     refreshTokenTtlMs: t.refresh_token_ttl ? parseDuration(t.refresh_token_ttl) : undefined,
     signingAlg: t.signing_alg,
+    ...(t.api_key_token_ttl ? { apiKeyTokenTtlMs: parseDuration(t.api_key_token_ttl) } : {}),
   }));
 }
 

@@ -10,6 +10,8 @@ export interface Tenant {
   readonly defaultAudience: string;
   readonly accessTokenTtlMs: number;
   readonly refreshTokenTtlMs: number;
+  /** Lifetime of tokens minted by ExchangeApiKey (at most `accessTokenTtlMs`); absent: `accessTokenTtlMs`. */
+  readonly apiKeyTokenTtlMs?: number | undefined;
   readonly alg: SigningAlg;
   readonly keys: KeyRing;
   readonly storePolicy: TenantStorePolicy;

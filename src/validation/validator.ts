@@ -142,8 +142,9 @@ export class TokenValidator {
       familyId: claims.sid,
       subject: claims.sub,
       audiences: claims.aud,
+      apiKeyId: claims.akid,
     });
-    if (state.familyRevoked || claims.rsq <= state.watermark) return { active: false, reason: 'revoked' };
+    if (state.familyRevoked || state.apiKeyRevoked || claims.rsq <= state.watermark) return { active: false, reason: 'revoked' };
 
     const refusal = await dpopRefusal(
       { tenantId: tenant.id, token: request.token, jkt: claims.jkt, proof: request.dpop },

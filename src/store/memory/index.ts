@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import { MemoryApiKeyStore } from '../../apikeys/memory-store.js';
 import type { Stores } from '../ports.js';
 import { MemoryDpopReplayStore } from './dpop-replay-store.js';
 import { MemoryRevocationEventLog } from './event-log.js';
@@ -18,6 +19,7 @@ export function createMemoryStores(clock: Clock): Stores {
   const rateLimits = new MemoryRateLimitStore(clock);
   return {
     tokens,
+    apiKeys: new MemoryApiKeyStore(clock, tokens),
     events,
     signingKeys: new MemorySigningKeyStore(),
     idempotency,

@@ -16,6 +16,7 @@ import type {
   TenantStorePolicy,
   TokenStore,
 } from '../ports.js';
+import { eventRetentionOf } from '../ports.js';
 import { BoundedLog } from './bounded-log.js';
 import { MemoryRevocationEventLog } from './event-log.js';
 import { ExpiringMap } from './expiring-map.js';
@@ -48,6 +49,8 @@ class TenantData {
    * set); the user's entry lapses with its latest family.
    */
   readonly userFamilies: ExpiringMap<string, Map<string, number>>;
+  /** Revoked API keys (src/apikeys/): tokens they minted are revoked. */
+  readonly revokedApiKeys: ExpiringMap<string, true>;
   readonly audit = new BoundedLog<RevocationAudit>(AUDIT_RECORDS_PER_TENANT);
 
   constructor(clock: Clock) {
@@ -55,11 +58,12 @@ class TenantData {
     this.revokedFamilies = new ExpiringMap(clock);
     this.watermarks = new ExpiringMap(clock);
     this.userFamilies = new ExpiringMap(clock);
+    this.revokedApiKeys = new ExpiringMap(clock);
   }
 
   /** The maps whose entries expire: what a sweep walks. */
   expiring(): readonly ExpiringMap<string, unknown>[] {
-    return [this.tokens, this.revokedFamilies, this.watermarks, this.userFamilies];
+    return [this.tokens, this.revokedFamilies, this.watermarks, this.userFamilies, this.revokedApiKeys];
   }
 }
 
@@ -193,7 +197,41 @@ export class MemoryTokenStore implements TokenStore {
     for (const ids of applicableWatermarks(query.subject, query.audiences)) {
       watermark = Math.max(watermark, t.watermarks.get(JSON.stringify(ids), now) ?? 0);
     }
-    return { familyRevoked: t.revokedFamilies.get(query.familyId, now) !== undefined, watermark };
+    const familyRevoked = t.revokedFamilies.get(query.familyId, now) !== undefined;
+    if (!query.apiKeyId) return { familyRevoked, watermark };
+    return { familyRevoked, watermark, apiKeyRevoked: t.revokedApiKeys.get(query.apiKeyId, now) !== undefined };
+  }
+
+  /** The next number of the tenant's issue sequence (an API-key exchange's `rsq`). */
+  nextSequence(tenantId: string): number {
+    const t = this.tenant(tenantId);
+    t.sequence += 1;
+    return t.sequence;
+  }
+
+  /** Appends to the tenant's audit trail (API-key records share it). */
+  appendAudit(tenantId: string, audit: RevocationAudit): void {
+    this.tenant(tenantId).audit.push({ ...audit });
+  }
+
+  /**
+   * Revokes the tokens an API key minted: its marker (one event retention) and its
+   * `api_key` event, once; answers false when the key was already revoked.
+   */
+  revokeApiKeyTokens(policy: TenantStorePolicy, keyId: string, at: number): boolean {
+    const t = this.tenant(policy.tenantId);
+    if (t.revokedApiKeys.get(keyId) !== undefined) return false;
+    t.revokedApiKeys.set(keyId, true, eventRetentionOf(policy));
+    this.events.append(policy, {
+      scope: 'api_key',
+      userId: '',
+      audience: '',
+      familyId: '',
+      apiKeyId: keyId,
+      watermark: 0,
+      revokedAtMs: at,
+    });
+    return true;
   }
 
   /**

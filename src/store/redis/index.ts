@@ -1,3 +1,4 @@
+import { RedisApiKeyStore } from '../../apikeys/redis-store.js';
 import type { Stores } from '../ports.js';
 import { guarded, type RedisClient } from './client.js';
 import { RedisDpopReplayStore } from './dpop-replay-store.js';
@@ -13,6 +14,7 @@ import { RedisTokenStore } from './token-store.js';
 export function createRedisStores(redis: RedisClient, now: () => number = Date.now): Stores {
   return {
     tokens: new RedisTokenStore(redis),
+    apiKeys: new RedisApiKeyStore(redis),
     events: new RedisRevocationEventLog(redis),
     signingKeys: new RedisSigningKeyStore(redis),
     idempotency: new RedisIdempotencyStore(redis),

@@ -29,6 +29,12 @@ export const TOKEN_KEY_KINDS = {
 } as const;
 
 /**
+ * What every API-key key starts with after the tenant prefix (`ak:`, `akr:`, `ako:`,
+ * `akl`): the reconciler leaves these alone, since a key that never expires has no TTL.
+ */
+export const API_KEY_KIND = 'ak';
+
+/**
  * Escapes the glob metacharacters of Redis `MATCH` patterns (`*`, `?`, `[`, `]` and the
  * escape `\` itself: `stringmatchlen` in Redis's util.c knows no others), so `text`
  * matches only itself. Braces are literal to the matcher and are left as they are on
@@ -113,6 +119,22 @@ export class TenantKeys {
    */
   dpopJti(jkt: string, jti: string): string {
     return `${this.prefix}dp:${jkt}:${encodeId(jti)}`;
+  }
+  /** Hash: one API key (metadata and the keyed digest of its secret), by key id; expires with the key. */
+  apiKey(keyId: string): string {
+    return `${this.prefix}ak:${keyId}`;
+  }
+  /** Marker: the API key is revoked (ValidateToken reads it with the token's other revocation state). */
+  apiKeyRevoked(keyId: string): string {
+    return `${this.prefix}akr:${keyId}`;
+  }
+  /** Sorted set: one owner's API keys in creation order (the ListApiKeys cursor). */
+  apiKeyOwner(owner: string): string {
+    return `${this.prefix}ako:${encodeId(owner)}`;
+  }
+  /** Sorted set: the tenant's live API keys by expiry (the live-keys gauge). */
+  apiKeysLive(): string {
+    return `${this.prefix}akl`;
   }
   /** Hash: signing keys by kid. */
   signingKeys(): string {

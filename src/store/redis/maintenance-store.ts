@@ -3,7 +3,7 @@ import { eventRetentionOf, type MaintenanceStore, type ReconcileReport, type Ten
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
 import { defineScript, unexpectedReply } from './define-script.js';
-import { TenantKeys, TOKEN_KEY_KINDS } from './keys.js';
+import { API_KEY_KIND, TenantKeys, TOKEN_KEY_KINDS } from './keys.js';
 import { RECONCILE_KEYS } from './scripts.js';
 
 /** Keys asked for per SCAN call: one page, fixed by one script call. */
@@ -105,6 +105,7 @@ export class RedisMaintenanceStore implements MaintenanceStore {
       ...singletons,
       keys.events(),
       eventRetentionOf(policy),
+      API_KEY_KIND,
     ]);
   }
 }

@@ -372,12 +372,13 @@ return 0
  * The reconciler's fix-up of one SCAN page. KEYS: keys of one tenant (one hash tag).
  * ARGV: prefix, now (ms), retention (ms), the record, marker and watermark kinds
  * (TOKEN_KEY_KINDS), then the tenant's singleton keys (sequence, signing keys, audit),
- * then the event stream's key and its retention (ms).
+ * then the event stream's key and its retention (ms), then the API-key kind prefix.
  * A key without an expiry gets one: a token record at its `exp` (no later than one
  * retention from now; a record with no readable `exp` gets the retention), a marker or
  * watermark the retention or the high-water mark (as when it was set), the event stream
- * its event retention. Singletons are left as
- * they are; any other key without an expiry is only counted. The PTTL check and the fix
+ * its event retention. Singletons are left as they are, and so are API-key records and
+ * indexes (a key that never expires has none); any other key without an expiry is only
+ * counted. The PTTL check and the fix
  * run in one script, so a key written meanwhile by a normal script (which always sets
  * its expiry) is never touched. Returns {fixed, unknown}.
  */
@@ -386,6 +387,7 @@ local prefix, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local record, marker, watermark = ARGV[4], ARGV[5], ARGV[6]
 local singletons = {[ARGV[7]] = true, [ARGV[8]] = true, [ARGV[9]] = true}
 local events = ARGV[10]
+local api_keys = ARGV[12]
 local function kind_is(rest, kind) return string.sub(rest, 1, #kind) == kind end
 local fixed, unknown = 0, 0
 for _, key in ipairs(KEYS) do
@@ -407,10 +409,156 @@ for _, key in ipairs(KEYS) do
       redis.call('PEXPIRE', key, ARGV[3])
       outlive(prefix, key, ARGV[3])
       fixed = fixed + 1
+    elseif kind_is(rest, api_keys) then
+      -- API keys that never expire, and their indexes: kept on purpose (src/apikeys/).
     else
       unknown = unknown + 1
     end
   end
 end
 return {fixed, unknown}
+`;
+
+/*
+ * API keys (src/apikeys/). Record (hash `ak:<key id>`): own, nm, clm (JSON), aud (JSON),
+ * cat, exp (ms, 0 = never), lu (last used, ms, 0 = never), st (a = active, r = revoked),
+ * dg (the keyed digest of the secret), mem (its member in the owner index). Owner index
+ * (sorted set `ako:<owner>`, every score 0): members `<15-digit created ms>:<key id>`, so
+ * lexicographic order is creation order and a member is a stable cursor. Live index
+ * (sorted set `akl`): key id scored by expiry (inf = never), for the live-keys gauge.
+ * Both indexes expire with their last expiring member and are persistent while they hold
+ * a key that never expires; members whose record is gone are dropped on create and list.
+ */
+const API_KEY_PRELUDE = `${PRELUDE}
+-- Keeps an index at least until exp (ms, 0 = never); pt is its PTTL before the write.
+local function keep_until(key, pt, exp, now)
+  if exp == 0 then redis.call('PERSIST', key) return end
+  if pt == -1 then return end
+  local left = exp - now
+  if pt > left then left = pt end
+  redis.call('PEXPIRE', key, string.format('%.0f', left))
+end
+local function key_id_of(member) return string.sub(member, 17) end
+`;
+
+/**
+ * KEYS[1] record, KEYS[2] owner index, KEYS[3] live index. ARGV: prefix, key id, owner,
+ * name, clm, aud, created (ms), exp (ms, 0 = never), digest, index member, limit, now,
+ * audit maxlen, the six audit fields. Counts the owner's live keys (dropping index members
+ * whose record is gone); at the limit, stores nothing and returns 0. Else stores the key,
+ * its index entries and its audit record and returns 1.
+ */
+export const CREATE_API_KEY = `${API_KEY_PRELUDE}
+local prefix, now, limit = ARGV[1], tonumber(ARGV[12]), tonumber(ARGV[11])
+local live = 0
+for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local f = redis.call('HMGET', prefix .. 'ak:' .. key_id_of(m), 'st', 'exp')
+  if not f[1] then
+    redis.call('ZREM', KEYS[2], m)
+  elseif f[1] == 'a' and (tonumber(f[2]) == 0 or tonumber(f[2]) > now) then
+    live = live + 1
+  end
+end
+if live >= limit then return 0 end
+local exp = tonumber(ARGV[8])
+redis.call('HSET', KEYS[1], 'own', ARGV[3], 'nm', ARGV[4], 'clm', ARGV[5], 'aud', ARGV[6], 'cat', ARGV[7],
+  'exp', ARGV[8], 'lu', '0', 'st', 'a', 'dg', ARGV[9], 'mem', ARGV[10])
+if exp > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[8]) end
+local pt = redis.call('PTTL', KEYS[2])
+redis.call('ZADD', KEYS[2], 0, ARGV[10])
+keep_until(KEYS[2], pt, exp, now)
+pt = redis.call('PTTL', KEYS[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[12])
+local score = ARGV[8]
+if exp == 0 then score = '+inf' end
+redis.call('ZADD', KEYS[3], score, ARGV[2])
+keep_until(KEYS[3], pt, exp, now)
+audit(prefix, ARGV[13], {ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18], ARGV[19]})
+return 1
+`;
+
+/**
+ * KEYS[1] owner index. ARGV: prefix, cursor member ('' = from the first), limit, now.
+ * Returns {next cursor ('' on the last page), then per key: key id, own, nm, clm, aud,
+ * cat, exp, lu, st}. Expired keys are skipped; members whose record is gone are dropped.
+ */
+export const LIST_API_KEYS = `
+local prefix, limit, now = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
+local min = '-'
+if ARGV[2] ~= '' then min = '(' .. ARGV[2] end
+local out = {''}
+local count = 0
+while count < limit do
+  local batch = redis.call('ZRANGEBYLEX', KEYS[1], min, '+', 'LIMIT', 0, limit - count)
+  if #batch == 0 then break end
+  for _, m in ipairs(batch) do
+    min = '(' .. m
+    local id = string.sub(m, 17)
+    local f = redis.call('HMGET', prefix .. 'ak:' .. id, 'own', 'nm', 'clm', 'aud', 'cat', 'exp', 'lu', 'st')
+    if not f[1] then
+      redis.call('ZREM', KEYS[1], m)
+    elseif tonumber(f[6]) == 0 or tonumber(f[6]) > now then
+      table.insert(out, id)
+      for i = 1, 8 do table.insert(out, f[i]) end
+      count = count + 1
+    end
+  end
+end
+if count >= limit and #redis.call('ZRANGEBYLEX', KEYS[1], min, '+', 'LIMIT', 0, 1) > 0 then
+  out[1] = string.sub(min, 2)
+end
+return out
+`;
+
+/**
+ * KEYS[1] record, KEYS[2] revocation marker, KEYS[3] live index. ARGV: prefix, key id,
+ * retention (ms: the tenant's event retention), audit maxlen, the six audit fields,
+ * revoked-at ms. Writes the audit record; revokes an active key (or the tokens of an
+ * unknown one, once): record state r (kept one retention so it is listed as revoked), the
+ * marker (one retention: every token the key minted has expired by then) and the
+ * `api_key` event. Returns 1 when this call revoked, else 0.
+ */
+export const REVOKE_API_KEY = `${PRELUDE}
+local prefix, retention = ARGV[1], ARGV[3]
+audit(prefix, ARGV[4], {ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]})
+local st = redis.call('HGET', KEYS[1], 'st')
+if st == 'r' or (not st and redis.call('EXISTS', KEYS[2]) == 1) then return 0 end
+if st then
+  redis.call('HSET', KEYS[1], 'st', 'r')
+  redis.call('PEXPIRE', KEYS[1], retention)
+end
+redis.call('SET', KEYS[2], '1', 'PX', retention)
+redis.call('ZREM', KEYS[3], ARGV[2])
+event(prefix, retention, {'scope', 'api_key', 'api_key_id', ARGV[2], 'revoked_at_ms', ARGV[11]})
+return 1
+`;
+
+/**
+ * KEYS[1] record. ARGV: prefix, now. Returns {'unknown'} | {'revoked'} | {'expired'} |
+ * {'active', own, nm, clm, aud, cat, exp, lu, dg, seq}: a usable key also takes the next
+ * number of the tenant's issue sequence (the minted token's rsq).
+ */
+export const LOOKUP_API_KEY = `
+local f = redis.call('HMGET', KEYS[1], 'own', 'nm', 'clm', 'aud', 'cat', 'exp', 'lu', 'st', 'dg')
+if not f[1] then return {'unknown'} end
+if f[8] ~= 'a' then return {'revoked'} end
+local exp = tonumber(f[6])
+if exp ~= 0 and exp <= tonumber(ARGV[2]) then return {'expired'} end
+local seq = redis.call('INCR', ARGV[1] .. 'seq')
+return {'active', f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[9], tostring(seq)}
+`;
+
+/** KEYS[1] record. ARGV: now, coarse ms. Sets lu to now unless it is within coarse ms of it. Returns 1 when set. */
+export const TOUCH_API_KEY = `
+local lu = redis.call('HGET', KEYS[1], 'lu')
+if not lu then return 0 end
+if tonumber(ARGV[1]) - tonumber(lu) < tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'lu', ARGV[1])
+return 1
+`;
+
+/** KEYS: none besides the audit stream's tenant (KEYS[1] = the audit stream). ARGV: prefix, maxlen, the six audit fields. */
+export const API_KEY_AUDIT = `${PRELUDE}
+audit(ARGV[1], ARGV[2], {ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]})
+return 1
 `;

@@ -189,13 +189,21 @@ export class RedisTokenStore implements TokenStore {
    */
   async revocationState(policy: TenantStorePolicy, query: RevocationQuery): Promise<RevocationState> {
     const k = this.keys(policy.tenantId);
-    const keys = [k.familyRevoked(query.familyId), ...k.watermarksFor(query.subject, query.audiences)];
-    const [marker, ...marks] = await guarded(() => this.redis.mget(...keys));
+    // A token minted from an API key also reads the key's revocation marker, in the same MGET.
+    const apiKeyMarker = query.apiKeyId ? [k.apiKeyRevoked(query.apiKeyId)] : [];
+    const keys = [...apiKeyMarker, k.familyRevoked(query.familyId), ...k.watermarksFor(query.subject, query.audiences)];
+    const replies = await guarded(() => this.redis.mget(...keys));
+    const apiKeyRevoked = replies[0] !== null && replies[0] !== undefined;
+    const [marker, ...marks] = replies.slice(apiKeyMarker.length);
     let watermark = 0;
     for (const mark of marks) {
       if (mark !== null) watermark = Math.max(watermark, Number(mark));
     }
-    return { familyRevoked: marker !== null && marker !== undefined, watermark };
+    return {
+      familyRevoked: marker !== null && marker !== undefined,
+      watermark,
+      ...(apiKeyMarker.length > 0 ? { apiKeyRevoked } : {}),
+    };
   }
 
   async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {

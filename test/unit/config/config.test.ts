@@ -390,8 +390,8 @@ describe('loadConfig: full population', () => {
 describe('loadConfig: durations', () => {
   const DURATION_VARS = ENV_VARIABLES.filter((v) => v.type === 'duration').map((v) => v.name);
 
-  it('covers all twelve duration variables', () => {
-    expect(DURATION_VARS).toHaveLength(12);
+  it('covers all fourteen duration variables', () => {
+    expect(DURATION_VARS).toHaveLength(14);
   });
 
   it.each(DURATION_VARS)('%s: unparsable → warning naming it + default', (name) => {
@@ -849,7 +849,7 @@ describe('ENV_VARIABLES', () => {
   it('lists each variable once, frozen', () => {
     const names = ENV_VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(53);
+    expect(names.length).toBe(57);
     expect(Object.isFrozen(ENV_VARIABLES)).toBe(true);
     for (const v of ENV_VARIABLES) {
       expect(Object.isFrozen(v)).toBe(true);

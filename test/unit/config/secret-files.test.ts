@@ -52,6 +52,7 @@ describe('secrets from <NAME>_FILE', () => {
       'TOKEN_ENGINE_REDIS_SENTINEL_PASSWORD',
       'TOKEN_ENGINE_KEY_ENCRYPTION_KEY',
       'TOKEN_ENGINE_PKCS11_PIN',
+      'TOKEN_ENGINE_API_KEY_PEPPER',
     ]);
   });
 

@@ -27,6 +27,9 @@ const SPEC_TABLE: Record<ErrorCode, Status> = {
   dpop_proof_invalid: Status.INVALID_ARGUMENT,
   dpop_proof_required: Status.INVALID_ARGUMENT,
   dpop_key_mismatch: Status.PERMISSION_DENIED,
+  api_key_invalid: Status.UNAUTHENTICATED,
+  api_key_limit: Status.RESOURCE_EXHAUSTED,
+  api_keys_disabled: Status.FAILED_PRECONDITION,
 };
 
 describe('STATUS_BY_ERROR_CODE', () => {

@@ -71,4 +71,15 @@ describe('tenants file', () => {
     ].join('\n');
     expect(problems(bomb)[0]).toMatch(/^YAML:/);
   });
+
+  it('reads an API-key token lifetime when a tenant sets one', () => {
+    const [tenant] = parseTenantsFile(
+      'version: 1\ntenants:\n  - id: acme\n    issuer: i\n    audience: a\n    api_key_token_ttl: 2m\n',
+      'tenants.yaml',
+    );
+    expect(tenant?.apiKeyTokenTtlMs).toBe(120_000);
+    expect(problems('version: 1\ntenants:\n  - id: acme\n    issuer: i\n    audience: a\n    api_key_token_ttl: 0s\n')).toEqual([
+      expect.stringContaining('api_key_token_ttl'),
+    ]);
+  });
 });
