@@ -166,6 +166,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       maxLifetimeMs: config.apiKeyMaxLifetimeMs,
       tokenTtlMs: config.apiKeyTokenTtlMs,
       metrics: createApiKeyMetrics(metrics.registry, () => apiKeys.liveCounts()),
+      dpop,
     });
     const health = new HealthStatus([SERVICE_NAME]);
     const server = createGrpcServer({

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { ApiKeyInfo as WireApiKeyInfo } from '../generated/token/v1/ApiKeyInfo.js';
 import type { TokenEngineDefinition } from '../generated/token/v1/TokenEngine.js';
-import { audiences, claims, identifier, tenantId } from '../grpc/fields.js';
+import { announceDpopNonce } from '../dpop/verifier.js';
+import { audiences, claims, dpopProof, identifier, tenantId } from '../grpc/fields.js';
 import { rpcsOf } from '../grpc/rpc.js';
 import { isKeyId } from './secret.js';
 import type { ApiKeyService } from './service.js';
@@ -64,19 +65,6 @@ const apiKey = z.string().superRefine((value, ctx) => {
   }
 });
 
-/**
- * Until DPoP binding is served here, a proof is refused rather than silently left unbound.
- * Binding is one step in ApiKeyService.exchange (the `cnf` claim) once it is.
- */
-const noDpop = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    if (value !== null && value !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'dpop is not supported by ExchangeApiKey on this server yet' });
-    }
-  })
-  .transform((): null => null);
-
 // Field order matters: the first failing field is the one reported, tenant first.
 const CreateApiKeyRequest = z.strictObject({
   tenant_id: tenantId,
@@ -93,7 +81,7 @@ const ListApiKeysRequest = z.strictObject({
   page_token: pageTokenField,
 });
 const RevokeApiKeyRequest = z.strictObject({ tenant_id: tenantId, key_id: keyId });
-const ExchangeApiKeyRequest = z.strictObject({ tenant_id: tenantId, api_key: apiKey, dpop: noDpop });
+const ExchangeApiKeyRequest = z.strictObject({ tenant_id: tenantId, api_key: apiKey, dpop: dpopProof });
 
 /** Claims in key order: the same map is the same fingerprint however the client ordered it. */
 const sortedClaims = (map: Readonly<Record<string, string>>): [string, string][] =>
@@ -172,7 +160,8 @@ export const exchangeApiKey = tokenEngine.unary('ExchangeApiKey', {
   schema: ExchangeApiKeyRequest,
   repeatable: true,
   handle: async (keys: ApiKeyService, req, call) => {
-    const token = await keys.exchange({ tenantId: req.tenant_id, secret: req.api_key }, call.caller);
+    if (req.dpop) announceDpopNonce(call, keys.dpopNonce());
+    const token = await keys.exchange({ tenantId: req.tenant_id, secret: req.api_key, dpop: req.dpop ?? undefined }, call.caller);
     return { access_token: token.accessToken, expires_in: token.expiresIn };
   },
 });

@@ -1,4 +1,6 @@
 import type { Clock } from '../clock.js';
+import type { DpopProofInput } from '../dpop/proof.js';
+import type { DpopVerifier } from '../dpop/verifier.js';
 import { DomainError, invalidArgument } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { RevocationAudit, RevocationScope } from '../store/ports.js';
@@ -31,6 +33,8 @@ export interface ApiKeyServiceDeps {
   /** Lifetime of minted tokens for tenants that name none (at most their access-token lifetime). */
   readonly tokenTtlMs: number;
   readonly metrics?: ApiKeyMetrics | undefined;
+  /** Checks DPoP proofs; without it an exchange carrying a proof is refused. */
+  readonly dpop?: DpopVerifier | undefined;
 }
 
 /** Who asks, for the audit trail. */
@@ -52,6 +56,8 @@ export interface ExchangeCommand {
   readonly tenantId: string;
   /** The presented secret: never logged, never stored, never echoed. */
   readonly secret: string;
+  /** A DPoP proof: the minted token is bound to its key (`cnf.jkt`). */
+  readonly dpop?: DpopProofInput | undefined;
 }
 
 /** A created key: the secret (shown this once) and its metadata. */
@@ -139,6 +145,10 @@ export class ApiKeyService {
     if (parsed.kind !== 'ok') {
       throw this.refused(tenant, caller, parsed.kind, parsed.kind === 'checksum' ? parsed.keyId : '', false);
     }
+    // After the checksum (a mistyped key still costs no store call), before the key's
+    // look-up: a refused proof is INVALID_ARGUMENT naming its check, whatever the key, so it
+    // tells nothing about the key.
+    const jkt = cmd.dpop ? await this.proofKey(tenant, cmd.dpop) : undefined;
     const now = this.deps.clock.now();
     const found = await this.deps.store.lookup(tenant.storePolicy, parsed.keyId, now);
     if (found.kind !== 'active') throw this.refused(tenant, caller, found.kind, parsed.keyId, true);
@@ -157,6 +167,7 @@ export class ApiKeyService {
         // No refresh token and no family to revoke: a fresh opaque `sid` per token.
         sessionId: newFamilyId(),
         sequence: found.sequence,
+        jkt,
       },
       now,
       ttlMs,
@@ -164,6 +175,17 @@ export class ApiKeyService {
     if (now - key.lastUsedAt >= LAST_USED_COARSE_MS) await this.touch(tenant, key.keyId, now);
     this.deps.metrics?.exchanges.inc({ tenant_id: tenant.id, result: 'ok' });
     return { accessToken: access.token, expiresIn: Math.max(0, Math.floor((access.expiresAtMs - now) / 1000)) };
+  }
+
+  /** The nonce a response to an exchange carrying DPoP should hand out now, when server nonces are on. */
+  dpopNonce(): string | undefined {
+    return this.deps.dpop?.nonce();
+  }
+
+  /** The thumbprint of a proof's key, or the refusal naming the failed check. */
+  private proofKey(tenant: Tenant, proof: DpopProofInput): Promise<string> {
+    if (!this.deps.dpop) throw new DomainError('dpop_proof_invalid', 'dpop proof invalid: DPoP is not served');
+    return this.deps.dpop.thumbprint({ tenantId: tenant.id, proof });
   }
 
   /** Live keys per tenant (the `token_engine_api_keys_live` gauge); tenants whose store does not answer are left out. */

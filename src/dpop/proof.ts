@@ -1,6 +1,6 @@
 /**
  * DPoP proof validation (RFC 9449 §4.3): the one validator every entry point uses
- * (IssueToken, RefreshToken, ValidateToken, Envoy's Check and, later, ExchangeApiKey).
+ * (IssueToken, RefreshToken, ExchangeApiKey, ValidateToken and Envoy's Check).
  * Every refusal names the check that failed; a proof that fails any check never consumes
  * its `jti`, so the replay check runs last.
  */

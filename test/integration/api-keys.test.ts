@@ -15,6 +15,7 @@ import { mintSecret, newKeyId } from '../../src/apikeys/secret.js';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { redisUrlForTests, uniquePrefix } from '../support/redis.js';
 import { testRedis } from '../support/stores.js';
+import { makeProof, proofKey } from '../support/dpop.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 interface WireInfo {
@@ -361,6 +362,48 @@ describe('idempotency and limits', () => {
   });
 });
 
+describe('DPoP', () => {
+  const HTM = 'POST';
+  const HTU = 'https://auth.example/api-keys/exchange';
+  const proofBy = async (key: Awaited<ReturnType<typeof proofKey>>, htm = HTM) => ({
+    proof: await makeProof({ key, htm, htu: HTU, iat: Math.floor(Date.now() / 1000) }),
+    htm: HTM,
+    htu: HTU,
+  });
+
+  it('binds the minted token to the proof key: cnf.jkt, and ValidateToken wants a proof by it', async () => {
+    const created = await create(a, { owner: uniquePrefix('dpop') });
+    const key = await proofKey();
+    const minted = await ok<Exchanged>(a, 'ExchangeApiKey', {
+      tenant_id: tenantId,
+      api_key: created.api_key,
+      dpop: await proofBy(key),
+    });
+    expect(decodeJwt(minted.access_token)['cnf']).toEqual({ jkt: key.jkt });
+    const checked = await validate(b, minted.access_token);
+    expect([checked.active, checked.reason]).toEqual([false, 'dpop_required']);
+  });
+
+  it('refuses a bad proof naming its check, after the secret checksum', async () => {
+    const created = await create(a, { owner: uniquePrefix('dpop-bad') });
+    const key = await proofKey();
+    const bad = await fails(a, 'ExchangeApiKey', {
+      tenant_id: tenantId,
+      api_key: created.api_key,
+      dpop: await proofBy(key, 'GET'),
+    });
+    expect([bad.code, bad.details]).toEqual([status.INVALID_ARGUMENT, 'dpop proof invalid: htm']);
+    const typo = await fails(a, 'ExchangeApiKey', {
+      tenant_id: tenantId,
+      api_key: mistyped(created.api_key),
+      dpop: await proofBy(key),
+    });
+    expect([typo.code, typo.details]).toEqual([status.UNAUTHENTICATED, 'api key invalid']);
+    // The key itself was untouched by the refused proof.
+    expect((await exchange(a, created.api_key)).access_token).not.toBe('');
+  });
+});
+
 describe('bad input', () => {
   it.each([
     ['CreateApiKey', { owner: '' }, 'owner must not be empty'],
@@ -372,11 +415,7 @@ describe('bad input', () => {
     ['ListApiKeys', { owner: 'o', page_token: 'garbage' }, 'page_token is not a page token of this list'],
     ['RevokeApiKey', { key_id: 'short' }, 'key_id is not an API key id'],
     ['ExchangeApiKey', { api_key: '' }, 'api_key must not be empty'],
-    [
-      'ExchangeApiKey',
-      { api_key: 'tek_x', dpop: { proof: 'p', htm: 'POST', htu: 'https://x' } },
-      'dpop is not supported by ExchangeApiKey on this server yet',
-    ],
+    ['ExchangeApiKey', { api_key: 'tek_x', dpop: { proof: '', htm: 'POST', htu: 'https://x' } }, 'dpop.proof must not be empty'],
   ] as const)('%s %j → INVALID_ARGUMENT', async (method, request, message) => {
     const error = await fails(a, method, { tenant_id: tenantId, ...request });
     expect([error.code, error.details]).toEqual([status.INVALID_ARGUMENT, message]);
