@@ -3,7 +3,6 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { MemoryApiKeyStore } from '../../../src/apikeys/memory-store.js';
 import { API_KEY_INVALID, ApiKeyService } from '../../../src/apikeys/service.js';
-import type { ApiKeyStore } from '../../../src/apikeys/store.js';
 import { ManualClock } from '../../../src/clock.js';
 import { DomainError, type ErrorCode } from '../../../src/errors.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -13,25 +12,10 @@ import { MemoryTokenStore } from '../../../src/store/memory/token-store.js';
 import { buildTenant } from '../../../src/tenancy/tenancy.js';
 import { TenantRegistry } from '../../../src/tenancy/tenants.js';
 import { TokenValidator } from '../../../src/validation/validator.js';
+import { counting } from '../../support/counting.js';
 
 const TENANT = 'tenant-a';
 const CALLER = { identity: 'admin' };
-
-/** An ApiKeyStore that records the name of every call. */
-function counting(store: ApiKeyStore): { store: ApiKeyStore; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 async function setup(options: { apiKeyTokenTtlMs?: number; perOwner?: number; pepper?: Buffer | null } = {}) {
   const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);

@@ -18,6 +18,7 @@ import { buildTenant } from '../../../src/tenancy/tenancy.js';
 import { TenantRegistry } from '../../../src/tenancy/tenants.js';
 import { TokenService } from '../../../src/tokens/token-service.js';
 import { makeProof, type ProofKey, proofKey } from '../../support/dpop.js';
+import { counting } from '../../support/counting.js';
 
 const TENANT = 'tenant-a';
 const HTM = 'POST';
@@ -32,17 +33,7 @@ beforeAll(async () => {
 async function fixture() {
   const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
   const memory = new MemoryTokenStore(clock);
-  const calls: string[] = [];
-  const store = new Proxy(memory, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as TokenStore;
+  const { store, calls } = counting<TokenStore>(memory);
   const tenant = buildTenant(
     { id: TENANT, issuer: 'https://auth.example', audience: 'api' },
     {

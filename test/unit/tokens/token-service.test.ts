@@ -7,10 +7,10 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { buildTenant } from '../../../src/tenancy/tenancy.js';
 import { MemorySigningKeyStore } from '../../../src/store/memory/signing-key-store.js';
 import { MemoryTokenStore } from '../../../src/store/memory/token-store.js';
-import type { TokenStore } from '../../../src/store/ports.js';
 import { TenantRegistry, type Tenant } from '../../../src/tenancy/tenants.js';
 import { tokenRef } from '../../../src/tokens/refresh-token.js';
 import { TokenService } from '../../../src/tokens/token-service.js';
+import { counting } from '../../support/counting.js';
 
 const TENANT = 'tenant-a';
 const OTHER_TENANT = 'tenant-b';
@@ -20,22 +20,6 @@ const ACCESS_TTL_MS = 15 * 60 * 1000;
 const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const CALLER = { identity: 'svc-admin' };
-
-/** A TokenStore that counts every call made to it. */
-function counting(store: TokenStore): { store: TokenStore; calls: string[] } {
-  const calls: string[] = [];
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 interface Fixture {
   clock: ManualClock;
