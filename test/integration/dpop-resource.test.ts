@@ -5,41 +5,13 @@
  * and answers a bound token's refusals with the DPoP scheme (`invalid_token` without a
  * proof, `invalid_dpop_proof` with a bad one) and a fresh `dpop-nonce`.
  */
-import { type Client, credentials, loadPackageDefinition, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { Metadata, status } from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTO_DIR } from '../../src/grpc/proto.js';
+import { type AuthorizationClient, type CheckResponse, envoyClient } from '../support/envoy.js';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
 import { makeProof, type ProofKey, type ProofParts, proofKey } from '../support/dpop.js';
 import type { WireTokenPair } from '../support/grpc-client.js';
-
-interface HeaderOption {
-  header: { key: string; value: string };
-}
-interface CheckResponse {
-  status: { code: number; message: string } | null;
-  ok_response: { headers: HeaderOption[] } | null;
-  denied_response: { headers: HeaderOption[]; body: string } | null;
-}
-type AuthorizationClient = Client & {
-  Check(request: object, metadata: Metadata, callback: (err: ServiceError | null, res: CheckResponse) => void): void;
-};
-
-function envoyClient(address: string): AuthorizationClient {
-  const definition = protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', {
-    includeDirs: [PROTO_DIR],
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: new (a: string, c: unknown) => AuthorizationClient } } } };
-  };
-  return new pkg.envoy.service.auth.v3.Authorization(address, credentials.createInsecure());
-}
 
 const HTM = 'POST';
 const HTU = 'https://as.example/token';

@@ -9,45 +9,13 @@ import { signWith } from '../support/jws.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Client, credentials, loadPackageDefinition, Metadata, type ServiceError, status } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTO_DIR } from '../../src/grpc/proto.js';
+import { type AuthorizationClient, type CheckResponse, envoyClient } from '../support/envoy.js';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../support/app.js';
 import type { WireTokenPair } from '../support/grpc-client.js';
 import { redisUrlForTests, uniquePrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-
-interface HeaderOption {
-  header: { key: string; value: string };
-  append: { value: boolean } | null;
-  append_action: string;
-}
-interface CheckResponse {
-  status: { code: number; message: string } | null;
-  http_response: 'ok_response' | 'denied_response' | undefined;
-  ok_response: { headers: HeaderOption[]; headers_to_remove: string[] } | null;
-  denied_response: { status: { code: string }; headers: HeaderOption[]; body: string } | null;
-}
-type AuthorizationClient = Client & {
-  Check(request: object, metadata: Metadata, callback: (err: ServiceError | null, res: CheckResponse) => void): void;
-};
-
-/** A client of envoy.service.auth.v3.Authorization from the vendored protos, as Envoy has it. */
-function envoyClient(address: string): AuthorizationClient {
-  const definition = protoLoader.loadSync('envoy/service/auth/v3/external_auth.proto', {
-    includeDirs: [PROTO_DIR],
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: new (a: string, c: unknown) => AuthorizationClient } } } };
-  };
-  return new pkg.envoy.service.auth.v3.Authorization(address, credentials.createInsecure());
-}
 
 let t: TestApp;
 let proxy: TcpProxy;
