@@ -2,7 +2,7 @@ import { AUDIT_RECORDS_PER_TENANT } from '../store/audit-limit.js';
 import { eventRetentionOf, type RevocationAudit, type TenantStorePolicy } from '../store/ports.js';
 import { guarded, type RedisClient } from '../store/redis/client.js';
 import { defineScript, integerReply, stringsReply, unexpectedReply } from '../store/redis/define-script.js';
-import { TenantKeys } from '../store/redis/keys.js';
+import { tenantKeys } from '../store/redis/keys.js';
 import {
   API_KEY_AUDIT,
   CREATE_API_KEY,
@@ -71,7 +71,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
   constructor(private readonly redis: RedisClient) {}
 
   async create(policy: TenantStorePolicy, key: NewApiKey, limit: number, audit: RevocationAudit): Promise<'created' | 'limit'> {
-    const k = new TenantKeys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const stored = await createScript(
       this.redis,
       [k.apiKey(key.keyId), k.apiKeyOwner(key.owner), k.apiKeysLive()],
@@ -96,7 +96,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   async list(policy: TenantStorePolicy, owner: string, cursor: string, limit: number, now: number): Promise<ApiKeyPage> {
-    const k = new TenantKeys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const [next, ...rest] = await listScript(this.redis, [k.apiKeyOwner(owner)], [k.prefix, cursor, limit, now]);
     const keys: ApiKeyInfo[] = [];
     for (let i = 0; i + LISTED_FIELDS <= rest.length; i += LISTED_FIELDS) {
@@ -106,7 +106,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   async revoke(policy: TenantStorePolicy, keyId: string, audit: RevocationAudit): Promise<boolean> {
-    const k = new TenantKeys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const revoked = await revokeScript(
       this.redis,
       [k.apiKey(keyId), k.apiKeyRevoked(keyId), k.apiKeysLive()],
@@ -123,7 +123,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   async lookup(policy: TenantStorePolicy, keyId: string, now: number): Promise<ApiKeyLookup> {
-    const k = new TenantKeys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const { kind, fields } = await lookupScript(this.redis, [k.apiKey(keyId)], [k.prefix, now]);
     if (kind === 'unknown' || kind === 'revoked' || kind === 'expired') return { kind };
     if (kind !== 'active') throw unexpectedReply('lookup_api_key', kind);
@@ -132,16 +132,16 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   async touch(policy: TenantStorePolicy, keyId: string, now: number, coarseMs: number): Promise<void> {
-    await touchScript(this.redis, [new TenantKeys(policy.tenantId).apiKey(keyId)], [now, coarseMs]);
+    await touchScript(this.redis, [tenantKeys(policy.tenantId).apiKey(keyId)], [now, coarseMs]);
   }
 
   async audit(policy: TenantStorePolicy, audit: RevocationAudit): Promise<void> {
-    const k = new TenantKeys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     await auditScript(this.redis, [k.audit()], [k.prefix, AUDIT_RECORDS_PER_TENANT, ...auditFields(policy.tenantId, audit)]);
   }
 
   async liveCount(policy: TenantStorePolicy, now: number): Promise<number> {
-    const key = new TenantKeys(policy.tenantId).apiKeysLive();
+    const key = tenantKeys(policy.tenantId).apiKeysLive();
     return guarded(() => this.redis.zcount(key, `(${now}`, '+inf'));
   }
 }

@@ -46,6 +46,22 @@ export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
+const keysByTenant = new Map<string, TenantKeys>();
+
+/**
+ * The key names of a tenant, built once per tenant: the stores ask on every call. Tenant
+ * ids come from configuration (a call naming an unknown tenant never reaches a store), so
+ * the map stays as small as the tenant list.
+ */
+export function tenantKeys(tenantId: string): TenantKeys {
+  let keys = keysByTenant.get(tenantId);
+  if (keys === undefined) {
+    keys = new TenantKeys(tenantId);
+    keysByTenant.set(tenantId, keys);
+  }
+  return keys;
+}
+
 /** Key names of one tenant. */
 export class TenantKeys {
   /** `te:{<tenant>}:` — every key below starts with it. */

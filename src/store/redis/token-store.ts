@@ -19,7 +19,7 @@ import {
 import { AUDIT_RECORDS_PER_TENANT } from '../audit-limit.js';
 import { guarded, type RedisClient } from './client.js';
 import { defineScript, integerReply, stringsReply } from './define-script.js';
-import { TenantKeys } from './keys.js';
+import { tenantKeys } from './keys.js';
 import { IMPORT_TOKENS, ISSUE, PRESENT, REVOKE_TOKEN, REVOKE_WATERMARK, ROTATE, TOKEN_STATES } from './scripts.js';
 
 const issueScript = defineScript({ name: 'issue', keys: 2, lua: ISSUE, reply: integerReply('issue') });
@@ -87,12 +87,10 @@ const tokenStatesScript = defineScript({
 
 /** Refresh tokens in Redis: one script call per operation. */
 export class RedisTokenStore implements TokenStore {
-  private readonly keysByTenant = new Map<string, TenantKeys>();
-
   constructor(private readonly redis: RedisClient) {}
 
   issue(policy: TenantStorePolicy, token: NewTokenFamily): Promise<number> {
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     return issueScript(
       this.redis,
       [k.refreshToken(token.digest), k.userFamilies(token.subject)],
@@ -114,7 +112,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async discard(policy: TenantStorePolicy, digest: string): Promise<void> {
-    const key = this.keys(policy.tenantId).refreshToken(digest);
+    const key = tenantKeys(policy.tenantId).refreshToken(digest);
     await guarded(() => this.redis.del(key));
   }
 
@@ -134,7 +132,7 @@ export class RedisTokenStore implements TokenStore {
     now: number,
     sequence?: number,
   ): Promise<RotateOutcome> {
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     return rotateScript(
       this.redis,
       [k.refreshToken(presentedDigest), k.refreshToken(next.digest)],
@@ -152,7 +150,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async revokeToken(policy: TenantStorePolicy, digest: string, audit: RevocationAudit): Promise<boolean> {
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const revoked = await revokeTokenScript(
       this.redis,
       [k.refreshToken(digest)],
@@ -169,17 +167,17 @@ export class RedisTokenStore implements TokenStore {
   }
 
   revokeUser(policy: TenantStorePolicy, userId: string, audit: RevocationAudit): Promise<void> {
-    const key = this.keys(policy.tenantId).userWatermark(userId);
+    const key = tenantKeys(policy.tenantId).userWatermark(userId);
     return this.revokeByWatermark(policy, key, audit, 'user', userId, '');
   }
 
   revokeAudience(policy: TenantStorePolicy, audience: string, audit: RevocationAudit): Promise<void> {
-    const key = this.keys(policy.tenantId).audienceWatermark(audience);
+    const key = tenantKeys(policy.tenantId).audienceWatermark(audience);
     return this.revokeByWatermark(policy, key, audit, 'audience', '', audience);
   }
 
   revokeUserAudience(policy: TenantStorePolicy, userId: string, audience: string, audit: RevocationAudit): Promise<void> {
-    const key = this.keys(policy.tenantId).userAudienceWatermark(userId, audience);
+    const key = tenantKeys(policy.tenantId).userAudienceWatermark(userId, audience);
     return this.revokeByWatermark(policy, key, audit, 'user_audience', userId, audience);
   }
 
@@ -188,7 +186,7 @@ export class RedisTokenStore implements TokenStore {
    * to one node. The family marker first, then every watermark that applies.
    */
   async revocationState(policy: TenantStorePolicy, query: RevocationQuery): Promise<RevocationState> {
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     // A token minted from an API key also reads the key's revocation marker, in the same MGET.
     const apiKeyMarker = query.apiKeyId ? [k.apiKeyRevoked(query.apiKeyId)] : [];
     const keys = [...apiKeyMarker, k.familyRevoked(query.familyId), ...k.watermarksFor(query.subject, query.audiences)];
@@ -208,7 +206,7 @@ export class RedisTokenStore implements TokenStore {
 
   async importTokens(policy: TenantStorePolicy, tokens: readonly ImportedRefreshToken[]): Promise<ImportOutcome[]> {
     if (tokens.length === 0) return [];
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const args: (string | number)[] = [k.prefix, policy.revocationRetentionMs];
     for (const t of tokens) {
       args.push(
@@ -234,7 +232,7 @@ export class RedisTokenStore implements TokenStore {
 
   async tokenStates(policy: TenantStorePolicy, digests: readonly string[]): Promise<StoredTokenState[]> {
     if (digests.length === 0) return [];
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     const states = await tokenStatesScript(
       this.redis,
       digests.map((d) => k.refreshToken(d)),
@@ -245,7 +243,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async recentAudit(tenantId: string, count: number): Promise<RevocationAudit[]> {
-    const entries = await guarded(() => this.redis.xrevrange(this.keys(tenantId).audit(), '+', '-', 'COUNT', count));
+    const entries = await guarded(() => this.redis.xrevrange(tenantKeys(tenantId).audit(), '+', '-', 'COUNT', count));
     return entries.reverse().map(([, fields]) => {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1] as string);
@@ -260,7 +258,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private runPresent(policy: TenantStorePolicy, digest: string, now: number, reserve: boolean): Promise<RotationOutcome> {
-    const k = this.keys(policy.tenantId);
+    const k = tenantKeys(policy.tenantId);
     return presentScript(
       this.redis,
       [k.refreshToken(digest)],
@@ -280,7 +278,7 @@ export class RedisTokenStore implements TokenStore {
       this.redis,
       [watermarkKey],
       [
-        this.keys(policy.tenantId).prefix,
+        tenantKeys(policy.tenantId).prefix,
         policy.revocationRetentionMs,
         AUDIT_RECORDS_PER_TENANT,
         ...auditFields(policy.tenantId, audit),
@@ -291,15 +289,6 @@ export class RedisTokenStore implements TokenStore {
         audience,
       ],
     );
-  }
-
-  private keys(tenantId: string): TenantKeys {
-    let k = this.keysByTenant.get(tenantId);
-    if (!k) {
-      k = new TenantKeys(tenantId);
-      this.keysByTenant.set(tenantId, k);
-    }
-    return k;
   }
 }
 
