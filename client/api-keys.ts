@@ -10,7 +10,7 @@ import type { ExchangeApiKeyResponse__Output as WireExchangeApiKeyResponse } fro
 import type { ListApiKeysRequest as WireListApiKeysRequest } from '../src/generated/token/v1/ListApiKeysRequest.js';
 import type { ListApiKeysResponse__Output as WireListApiKeysResponse } from '../src/generated/token/v1/ListApiKeysResponse.js';
 import type { RevokeApiKeyRequest as WireRevokeApiKeyRequest } from '../src/generated/token/v1/RevokeApiKeyRequest.js';
-import type { Claims } from './types.js';
+import type { Claims, DpopProof } from './types.js';
 
 /** CreateApiKey: a key for `owner` (the `sub` of the tokens it mints). */
 export interface CreateApiKeyRequest {
@@ -73,6 +73,8 @@ export interface RevokeApiKeyRequest {
 export interface ExchangeApiKeyRequest {
   readonly tenantId: string;
   readonly apiKey: string;
+  /** A DPoP proof (`createDpopProver`): the minted token is bound to its key. */
+  readonly dpop?: DpopProof;
 }
 
 /** A minted access token and its remaining seconds; there is no refresh token. */
@@ -123,7 +125,7 @@ export function toWireRevokeApiKey(req: RevokeApiKeyRequest): WireRevokeApiKeyRe
 }
 
 export function toWireExchangeApiKey(req: ExchangeApiKeyRequest): WireExchangeApiKeyRequest {
-  return { tenant_id: req.tenantId, api_key: req.apiKey };
+  return { tenant_id: req.tenantId, api_key: req.apiKey, ...(req.dpop ? { dpop: { ...req.dpop } } : {}) };
 }
 
 export function fromWireExchanged(res: WireExchangeApiKeyResponse): ExchangedToken {

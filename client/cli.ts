@@ -275,13 +275,14 @@ const COMMANDS: readonly Command[] = [
   ),
   {
     name: 'apikey exchange',
-    allowed: ['token', 'token-file', 'tenant'],
+    allowed: ['token', 'token-file', 'tenant', 'dpop-key'],
     required: ['tenant'],
     about: 'ExchangeApiKey: the API key (--token, --token-file or $TOKEN_ENGINE_CLI_TOKEN) for an access token',
     run: async ({ flags, io, secrets }) => {
       const apiKey = await secrets.token('apikey exchange', 'API key to exchange');
       return withClient(flags, secrets, async (client, options) => {
-        const token = await client.exchangeApiKey({ tenantId: flags.tenant ?? '', apiKey }, options);
+        const dpop = await dpopProofFor(flags, 'ExchangeApiKey');
+        const token = await client.exchangeApiKey({ tenantId: flags.tenant ?? '', apiKey, ...(dpop ? { dpop } : {}) }, options);
         io.stdout(
           flags.json ? `${JSON.stringify(token)}\n` : `access_token: ${token.accessToken}\nexpires_in: ${token.expiresIn}\n`,
         );
@@ -354,7 +355,7 @@ Secrets on the command line show in \`ps\` and in the shell history. Instead:
   API key        $${API_KEY_ENV}, or --api-key-file FILE, or --api-key-file - (stdin)
   refresh token  $${TOKEN_ENV}, or --token-file FILE, or --token - / --token-file - (stdin)
   request        call <Method> --data - (the JSON from stdin)
---dpop-key FILE (issue, refresh) binds the pair to the PEM private key in FILE (DPoP,
+--dpop-key FILE (issue, refresh, apikey exchange) binds the token to the PEM private key in FILE (DPoP,
 RFC 9449): the key never leaves this process, each call sends a fresh proof by it.
 A file holds the value alone; one trailing newline is ignored. Only one value can come
 from stdin. A refresh token may start with "-": pass it as --token=<value>.

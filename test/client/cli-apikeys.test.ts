@@ -88,6 +88,23 @@ describe('token-engine-cli apikey', () => {
     expect(printed.split(apiKey).length - 1).toBe(1);
   });
 
+  it('exchange --dpop-key FILE binds the minted token to the key', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { calculateJwkThumbprint, exportJWK } = await import('jose');
+    const created = await cli(['apikey', 'create', '--tenant', t.tenantId, '--owner', 'bound-robot', '--json']);
+    const { apiKey } = JSON.parse(created.stdout) as { apiKey: string };
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyFile = join(dir, 'dpop.pem');
+    await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const exchanged = await cli(['apikey', 'exchange', '--tenant', t.tenantId, '--dpop-key', keyFile], {
+      TOKEN_ENGINE_CLI_TOKEN: apiKey,
+    });
+    expect(exchanged.code).toBe(0);
+    const token = /^access_token: (\S+)$/m.exec(exchanged.stdout)?.[1] ?? '';
+    const jkt = await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
+    expect(decodeJwt(token)).toMatchObject({ sub: 'bound-robot', cnf: { jkt } });
+  });
+
   it('refuses a page size that is not a whole number before connecting', async () => {
     const run = await cli(['apikey', 'list', '--tenant', t.tenantId, '--owner', 'o', '--page-size', 'ten']);
     expect(run.code).toBe(2);
